@@ -1,0 +1,39 @@
+//! OAuth 2.0 client-credentials access tokens for the VidiFlow Web API (or any OpenID Connect
+//! authority), from a process-wide, thread-safe cache — for Rust directly, and for C, C++,
+//! Python and .NET through the C ABI in [`capi`].
+//!
+//! ```no_run
+//! use vidiflow_auth::{Client, Options};
+//!
+//! let options = Options::new()
+//!     .with("authority", "https://auth.example.com/Integrations/Authentication/core")?
+//!     .with("client_id", "metadata_agent")?
+//!     .with("client_secret_file", "/run/secrets/vidiflow")?
+//!     .with("scope", "api1")?;
+//! let client = Client::new(&options)?;
+//! let token = client.token()?;
+//! println!("Authorization: {}", token.authorization());
+//! # Ok::<(), vidiflow_auth::Error>(())
+//! ```
+
+#![deny(missing_docs)]
+
+mod cache;
+pub mod capi;
+mod client;
+mod error;
+#[cfg(feature = "fault-injection")]
+mod fault;
+mod http;
+mod oauth;
+mod options;
+mod secret;
+mod text;
+mod token;
+mod url;
+
+pub use client::Client;
+pub use error::{Error, OauthError, Result, Status};
+pub use options::{AuthMethod, OPTION_KEYS, OptionKey, Options, env_var_name};
+pub use text::CText;
+pub use token::Token;

@@ -1,0 +1,260 @@
+//! The token request (RFC 6749 §4.4) and its response (§5.1) or error (§5.2).
+
+use std::time::{Duration, Instant, SystemTime};
+
+use serde_json::Value;
+use zeroize::Zeroizing;
+
+use super::form::{FormBody, basic_authorization};
+use crate::{
+    error::{Error, Result, Status},
+    http::{Credentials, Http, host_of},
+    options::{AuthMethod, Settings},
+    token::Token,
+    url::HttpUrl,
+};
+
+/// Lifetimes past a day are treated as a day: the token is then fetched again daily rather than
+/// trusted for years on the authority's word.
+pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Asks `endpoint` for a token, exactly as the VidiFlow service documents it.
+pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: Instant) -> Result<Token> {
+    let mut body = FormBody::default().field("grant_type", "client_credentials");
+    if let Some(scope) = &settings.scope {
+        body = body.field("scope", scope);
+    }
+    if let Some(resource) = &settings.resource {
+        body = body.field("resource", resource);
+    }
+    let basic: Zeroizing<String>;
+    let credentials = match settings.auth_method {
+        AuthMethod::ClientSecretPost => {
+            body = body
+                .field("client_id", &settings.client_id)
+                .field("client_secret", settings.secret.expose());
+            Credentials::InBody
+        }
+        AuthMethod::ClientSecretBasic => {
+            basic = basic_authorization(&settings.client_id, settings.secret.expose());
+            Credentials::Basic(&basic)
+        }
+    };
+    let sent_at = Instant::now();
+    let sent_at_wall = SystemTime::now();
+    let reply = http.post_form(endpoint.as_str(), body.as_bytes(), credentials, deadline)?;
+    let host = host_of(endpoint.as_str());
+    match reply.status {
+        200..=299 => {
+            let granted = parse_response(&reply.body, settings.default_lifetime).map_err(|error| {
+                error
+                    .context(&format!("token response from {host}"))
+                    .with_http_status(reply.status)
+            })?;
+            let scope = granted.scope.as_deref().or(settings.scope.as_deref()).unwrap_or("");
+            Ok(Token::new(
+                &granted.access_token,
+                scope,
+                granted.lifetime,
+                sent_at,
+                sent_at_wall,
+            ))
+        }
+        300..=399 => {
+            let target = reply.location.as_deref().map_or("an unnamed location", host_of);
+            Err(Error::protocol(format!(
+                "the token endpoint {} answered with a redirect (HTTP {}) to {target}; redirects are not followed for token requests, so configure the final URL",
+                endpoint.as_str(),
+                reply.status
+            ))
+            .with_http_status(reply.status))
+        }
+        status => Err(refusal(status, &reply.body, host).with_retry_after(reply.retry_after)),
+    }
+}
+
+/// The error for a non-2xx answer: the OAuth error if the body has one, else the bare status.
+fn refusal(status: u16, body: &[u8], host: &str) -> Error {
+    match super::oauth_error(body) {
+        Some(oauth) => {
+            let mut message = format!("the authority at {host} refused the token request: {}", oauth.error);
+            if let Some(description) = &oauth.description {
+                message.push_str(&format!(" ({description})"));
+            }
+            message.push_str(&format!(" [HTTP {status}]"));
+            Error::new(Status::Oauth, message)
+                .with_oauth(oauth)
+                .with_http_status(status)
+        }
+        None => Error::new(
+            Status::Http,
+            format!("the token endpoint at {host} answered HTTP {status} without an OAuth error"),
+        )
+        .with_http_status(status),
+    }
+}
+
+/// What a successful response grants.
+#[derive(Debug)]
+struct Granted {
+    access_token: Zeroizing<String>,
+    lifetime: Duration,
+    scope: Option<String>,
+}
+
+fn parse_response(body: &[u8], default_lifetime: Duration) -> Result<Granted> {
+    let mut map = super::parse_object(body, "the body")?;
+    let access_token = match map.remove("access_token") {
+        Some(Value::String(token)) => Zeroizing::new(token),
+        Some(_) => return Err(Error::protocol("'access_token' is not a string")),
+        None => return Err(Error::protocol("the response has no 'access_token'")),
+    };
+    // It becomes part of an HTTP header: RFC 6750's b64token characters only.
+    let header_safe = |c: char| c.is_ascii_alphanumeric() || "-._~+/=".contains(c);
+    if access_token.is_empty() || !access_token.chars().all(header_safe) {
+        return Err(Error::protocol(
+            "'access_token' is empty or holds characters not allowed in a Bearer token",
+        ));
+    }
+    match map.get("token_type") {
+        Some(Value::String(kind)) if kind.eq_ignore_ascii_case("bearer") => {}
+        Some(Value::String(kind)) => {
+            return Err(Error::protocol(format!(
+                "'token_type' is '{}', but only Bearer tokens are supported",
+                super::limit(kind)
+            )));
+        }
+        Some(_) => return Err(Error::protocol("'token_type' is not a string")),
+        None => return Err(Error::protocol("the response has no 'token_type'")),
+    }
+    let lifetime = match map.get("expires_in") {
+        None | Some(Value::Null) => default_lifetime,
+        Some(value) => parse_expires_in(value)?,
+    };
+    let scope = match map.get("scope") {
+        Some(Value::String(scope)) => Some(scope.split_whitespace().collect::<Vec<_>>().join(" ")),
+        _ => None,
+    };
+    Ok(Granted {
+        access_token,
+        lifetime: lifetime.min(MAX_LIFETIME),
+        scope,
+    })
+}
+
+/// `expires_in` as a JSON number or a numeric string; it must be positive.
+fn parse_expires_in(value: &Value) -> Result<Duration> {
+    let seconds = match value {
+        Value::Number(n) => n.as_f64(),
+        Value::String(text) => text.trim().parse::<f64>().ok(),
+        _ => None,
+    };
+    match seconds {
+        Some(s) if s.is_finite() && s >= 1.0 => Ok(Duration::from_secs(s.min(MAX_LIFETIME.as_secs_f64()) as u64)),
+        Some(_) => Err(Error::protocol("'expires_in' must be a positive number of seconds")),
+        None => Err(Error::protocol("'expires_in' is not a number")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DEFAULT: Duration = Duration::from_secs(300);
+
+    fn parse(body: &str) -> Result<Granted> {
+        parse_response(body.as_bytes(), DEFAULT)
+    }
+
+    #[test]
+    fn seed_response() {
+        let granted = parse(r#"{"access_token":"eyJ0.eyJp.AHDk-_","expires_in":3600,"token_type":"Bearer"}"#).unwrap();
+        assert_eq!(granted.access_token.as_str(), "eyJ0.eyJp.AHDk-_");
+        assert_eq!(granted.lifetime, Duration::from_secs(3600));
+        assert_eq!(granted.scope, None);
+    }
+
+    #[test]
+    fn token_type_any_case_and_expires_in_as_string() {
+        let granted =
+            parse(r#"{"access_token":"a","expires_in":" 60 ","token_type":"bEaReR","scope":"api1  api2"}"#).unwrap();
+        assert_eq!(granted.lifetime, Duration::from_secs(60));
+        assert_eq!(granted.scope.as_deref(), Some("api1 api2"));
+    }
+
+    #[test]
+    fn missing_expires_in_uses_the_default_and_huge_ones_are_capped() {
+        assert_eq!(
+            parse(r#"{"access_token":"a","token_type":"Bearer"}"#).unwrap().lifetime,
+            DEFAULT
+        );
+        let huge = parse(r#"{"access_token":"a","token_type":"Bearer","expires_in":1000000000000}"#).unwrap();
+        assert_eq!(huge.lifetime, MAX_LIFETIME);
+    }
+
+    #[test]
+    fn malformed_responses_say_what_is_wrong() {
+        for (body, expect) in [
+            ("", "not valid JSON"),
+            ("<html>", "not valid JSON"),
+            ("[1]", "not an object"),
+            (r#"{"token_type":"Bearer"}"#, "no 'access_token'"),
+            (r#"{"access_token":5,"token_type":"Bearer"}"#, "not a string"),
+            (r#"{"access_token":"","token_type":"Bearer"}"#, "empty"),
+            (r#"{"access_token":"a\r\nX: y","token_type":"Bearer"}"#, "not allowed"),
+            (r#"{"access_token":"a"}"#, "no 'token_type'"),
+            (r#"{"access_token":"a","token_type":"mac"}"#, "only Bearer"),
+            (
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":0}"#,
+                "positive",
+            ),
+            (
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":-5}"#,
+                "positive",
+            ),
+            (
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":"soon"}"#,
+                "not a number",
+            ),
+            (
+                r#"{"access_token":"a","token_type":"Bearer","expires_in":true}"#,
+                "not a number",
+            ),
+        ] {
+            let error = parse(body).unwrap_err();
+            assert_eq!(error.status(), Status::Protocol, "{body}");
+            assert!(error.message().contains(expect), "{body}: {error}");
+        }
+    }
+
+    #[test]
+    fn oauth_error_body_becomes_an_oauth_error() {
+        let error = refusal(
+            401,
+            br#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
+            "h:1",
+        );
+        assert_eq!(error.status(), Status::Oauth);
+        assert_eq!(error.http_status(), 401);
+        let oauth = error.oauth().unwrap();
+        assert_eq!(oauth.error.as_str(), "invalid_client");
+        assert_eq!(
+            oauth.description.as_ref().unwrap().as_str(),
+            "client authentication failed"
+        );
+        assert!(
+            error
+                .message()
+                .contains("invalid_client (client authentication failed) [HTTP 401]"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn bare_status_becomes_an_http_error_without_the_body() {
+        let error = refusal(500, b"stack trace with client_secret=hunter2", "h:1");
+        assert_eq!(error.status(), Status::Http);
+        assert_eq!(error.http_status(), 500);
+        assert!(!error.message().contains("hunter2"));
+    }
+}

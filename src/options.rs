@@ -1,0 +1,552 @@
+//! Option keys, their parsing and validation, and the `VF_*` environment variables.
+//!
+//! Every option is set by key (`set("scope", "api1")`), the same keys the C API, the CLI flags
+//! and the bindings use. A value is checked when it is set; how the options fit together is
+//! checked when a client is built ([`Options::resolve`]).
+
+use std::{env, path::PathBuf, time::Duration};
+
+use crate::{
+    error::{Error, Result},
+    secret::Secret,
+    url::HttpUrl,
+};
+
+/// How the client proves its identity at the token endpoint (RFC 6749 §2.3.1).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum AuthMethod {
+    /// `client_id` and `client_secret` in the form body (what the VidiFlow service documents).
+    #[default]
+    ClientSecretPost,
+    /// HTTP Basic with the form-urlencoded id and secret.
+    ClientSecretBasic,
+}
+
+impl AuthMethod {
+    /// The option value that selects this method.
+    pub fn name(self) -> &'static str {
+        match self {
+            AuthMethod::ClientSecretPost => "client_secret_post",
+            AuthMethod::ClientSecretBasic => "client_secret_basic",
+        }
+    }
+}
+
+/// Where HTTP requests go through.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub enum ProxySetting {
+    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, except that loopback
+    /// authorities are always reached directly.
+    #[default]
+    FromEnvironment,
+    /// No proxy at all.
+    Direct,
+    /// This proxy URL.
+    Url(String),
+}
+
+/// One option key: its name, what it means, and its default, for documentation and `--help`.
+pub struct OptionKey {
+    /// The key, e.g. `client_id`.
+    pub name: &'static str,
+    /// One line on what it sets.
+    pub summary: &'static str,
+    /// The default, in words; empty when the option has none.
+    pub default: &'static str,
+}
+
+/// Every option key, in the order the documentation lists them.
+pub const OPTION_KEYS: &[OptionKey] = &[
+    OptionKey {
+        name: "authority",
+        summary: "Authority URL; the token endpoint is found by OpenID Connect discovery",
+        default: "",
+    },
+    OptionKey {
+        name: "token_endpoint",
+        summary: "Token endpoint URL; when set, discovery is skipped",
+        default: "",
+    },
+    OptionKey {
+        name: "client_id",
+        summary: "Client id (required)",
+        default: "",
+    },
+    OptionKey {
+        name: "client_secret",
+        summary: "Client secret (this or client_secret_file is required)",
+        default: "",
+    },
+    OptionKey {
+        name: "client_secret_file",
+        summary: "File holding the client secret; trailing line breaks are ignored",
+        default: "",
+    },
+    OptionKey {
+        name: "scope",
+        summary: "Space-separated scopes to request, e.g. api1",
+        default: "none sent",
+    },
+    OptionKey {
+        name: "resource",
+        summary: "Resource indicator (RFC 8707) to request",
+        default: "none sent",
+    },
+    OptionKey {
+        name: "auth_method",
+        summary: "client_secret_post or client_secret_basic",
+        default: "client_secret_post",
+    },
+    OptionKey {
+        name: "timeout_ms",
+        summary: "Longest a token call may take, discovery and retries included",
+        default: "30000",
+    },
+    OptionKey {
+        name: "connect_timeout_ms",
+        summary: "Longest a TCP and TLS connect may take",
+        default: "10000",
+    },
+    OptionKey {
+        name: "ca_file",
+        summary: "PEM file of extra CA certificates, trusted besides the system's",
+        default: "",
+    },
+    OptionKey {
+        name: "allow_http",
+        summary: "Allow plain http to hosts other than loopback",
+        default: "false",
+    },
+    OptionKey {
+        name: "validate_endpoints",
+        summary: "Require the discovered token endpoint on the authority's scheme, host and port",
+        default: "true",
+    },
+    OptionKey {
+        name: "default_expires_in",
+        summary: "Lifetime in seconds assumed when the response has no expires_in",
+        default: "300",
+    },
+    OptionKey {
+        name: "proxy",
+        summary: "Proxy URL, or 'none'; by default the *_PROXY environment variables",
+        default: "environment",
+    },
+];
+
+/// The environment variable for an option key: `VF_` and the key upper-cased.
+pub fn env_var_name(key: &str) -> String {
+    format!("VF_{}", key.to_ascii_uppercase())
+}
+
+/// Longest value any option accepts; a guard against pasting a file into a variable.
+const MAX_VALUE_BYTES: usize = 64 * 1024;
+/// Upper bounds that catch unit mistakes (seconds given as milliseconds and the like).
+const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
+const MAX_DEFAULT_EXPIRES_IN: u64 = 24 * 60 * 60;
+
+/// Options as set, not yet checked against each other. Build a client from them with
+/// `Client::new`.
+#[derive(Debug, Clone, Default)]
+pub struct Options {
+    authority: Option<HttpUrl>,
+    token_endpoint: Option<HttpUrl>,
+    client_id: Option<String>,
+    client_secret: Option<Secret>,
+    client_secret_file: Option<PathBuf>,
+    scope: Option<String>,
+    resource: Option<String>,
+    auth_method: AuthMethod,
+    timeout_ms: Option<u64>,
+    connect_timeout_ms: Option<u64>,
+    ca_file: Option<PathBuf>,
+    allow_http: bool,
+    validate_endpoints: Option<bool>,
+    default_expires_in: Option<u64>,
+    proxy: ProxySetting,
+}
+
+impl Options {
+    /// Options with nothing set.
+    pub fn new() -> Options {
+        Options::default()
+    }
+
+    /// Sets one option. An empty value resets the option to its default. Errors name the key,
+    /// never the value (it may be the secret).
+    pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        self.set_inner(key, value)
+            .map_err(|error| error.context(&format!("option '{}'", printable_key(key))))
+    }
+
+    /// Builder-style [`Options::set`].
+    pub fn with(mut self, key: &str, value: &str) -> Result<Options> {
+        self.set(key, value)?;
+        Ok(self)
+    }
+
+    fn set_inner(&mut self, key: &str, value: &str) -> Result<()> {
+        if value.len() > MAX_VALUE_BYTES {
+            return Err(Error::config(format!(
+                "the value is too long ({} bytes; at most {MAX_VALUE_BYTES})",
+                value.len()
+            )));
+        }
+        if value.contains(['\r', '\n']) {
+            return Err(Error::config(
+                "the value contains a line break (CR or LF), which is not allowed",
+            ));
+        }
+        if value.contains('\0') {
+            return Err(Error::config(
+                "the value contains a NUL character, which is not allowed",
+            ));
+        }
+        let value = value.trim();
+        let unset = value.is_empty();
+        match key {
+            "authority" => self.authority = parse_optional(value, |v| HttpUrl::parse(v, "not a URL"))?,
+            "token_endpoint" => self.token_endpoint = parse_optional(value, |v| HttpUrl::parse(v, "not a URL"))?,
+            "client_id" => self.client_id = (!unset).then(|| value.to_owned()),
+            "client_secret" => self.client_secret = (!unset).then(|| Secret::new(value.to_owned())),
+            "client_secret_file" => self.client_secret_file = (!unset).then(|| PathBuf::from(value)),
+            "scope" => self.scope = (!unset).then(|| value.split_whitespace().collect::<Vec<_>>().join(" ")),
+            "resource" => self.resource = (!unset).then(|| value.to_owned()),
+            "auth_method" => {
+                self.auth_method = match value {
+                    "" | "client_secret_post" => AuthMethod::ClientSecretPost,
+                    "client_secret_basic" => AuthMethod::ClientSecretBasic,
+                    _ => return Err(Error::config("expected client_secret_post or client_secret_basic")),
+                }
+            }
+            "timeout_ms" => self.timeout_ms = parse_optional(value, |v| parse_number(v, 1, MAX_TIMEOUT_MS))?,
+            "connect_timeout_ms" => {
+                self.connect_timeout_ms = parse_optional(value, |v| parse_number(v, 1, MAX_TIMEOUT_MS))?
+            }
+            "ca_file" => self.ca_file = (!unset).then(|| PathBuf::from(value)),
+            "allow_http" => self.allow_http = parse_optional(value, parse_bool)?.unwrap_or(false),
+            "validate_endpoints" => self.validate_endpoints = parse_optional(value, parse_bool)?,
+            "default_expires_in" => {
+                self.default_expires_in = parse_optional(value, |v| parse_number(v, 1, MAX_DEFAULT_EXPIRES_IN))?
+            }
+            "proxy" => {
+                self.proxy = match value {
+                    "" => ProxySetting::FromEnvironment,
+                    v if v.eq_ignore_ascii_case("none") => ProxySetting::Direct,
+                    v => {
+                        HttpUrl::parse(v, "not a proxy URL")?;
+                        ProxySetting::Url(v.to_owned())
+                    }
+                }
+            }
+            _ => {
+                return Err(Error::config(format!(
+                    "unknown option key; known keys: {}",
+                    OPTION_KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
+                )));
+            }
+        }
+        Ok(())
+    }
+
+    /// Sets every option whose `VF_*` variable is present and not empty, e.g. `VF_AUTHORITY`,
+    /// `VF_CLIENT_SECRET`. Values already set are replaced.
+    pub fn load_env(&mut self) -> Result<()> {
+        for key in OPTION_KEYS {
+            let name = env_var_name(key.name);
+            match env::var(&name) {
+                Ok(value) if !value.trim().is_empty() => self
+                    .set_inner(key.name, &value)
+                    .map_err(|error| error.context(&format!("environment variable {name}")))?,
+                Ok(_) | Err(env::VarError::NotPresent) => {}
+                Err(env::VarError::NotUnicode(_)) => {
+                    return Err(Error::config(format!(
+                        "environment variable {name}: the value is not valid UTF-8"
+                    )));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// Checks that the options fit together and reads the secret file.
+    pub(crate) fn resolve(&self) -> Result<Settings> {
+        let endpoint = match (&self.token_endpoint, &self.authority) {
+            (Some(url), _) => EndpointSource::TokenEndpoint(url.clone()),
+            (None, Some(url)) => EndpointSource::Authority(url.clone()),
+            (None, None) => {
+                return Err(Error::config(
+                    "set 'authority' (or 'token_endpoint'): there is nowhere to ask for a token",
+                ));
+            }
+        };
+        require_https_policy(endpoint.url(), self.allow_http)?;
+        let client_id = self.client_id.clone().ok_or_else(|| Error::config("set 'client_id'"))?;
+        let secret = match (&self.client_secret, &self.client_secret_file) {
+            (Some(_), Some(_)) => {
+                return Err(Error::config(
+                    "set either 'client_secret' or 'client_secret_file', not both",
+                ));
+            }
+            (Some(secret), None) => secret.clone(),
+            (None, Some(path)) => read_secret_file(path)?,
+            (None, None) => return Err(Error::config("set 'client_secret' or 'client_secret_file'")),
+        };
+        let timeout = Duration::from_millis(self.timeout_ms.unwrap_or(30_000));
+        let connect_timeout = Duration::from_millis(self.connect_timeout_ms.unwrap_or(10_000)).min(timeout);
+        Ok(Settings {
+            endpoint,
+            client_id,
+            secret,
+            auth_method: self.auth_method,
+            scope: self.scope.clone(),
+            resource: self.resource.clone(),
+            timeout,
+            connect_timeout,
+            ca_file: self.ca_file.clone(),
+            allow_http: self.allow_http,
+            validate_endpoints: self.validate_endpoints.unwrap_or(true),
+            default_lifetime: Duration::from_secs(self.default_expires_in.unwrap_or(300)),
+            proxy: self.proxy.clone(),
+        })
+    }
+}
+
+/// Where the token endpoint comes from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub(crate) enum EndpointSource {
+    /// Discovered from this authority's OpenID Connect configuration.
+    Authority(HttpUrl),
+    /// Given directly.
+    TokenEndpoint(HttpUrl),
+}
+
+impl EndpointSource {
+    pub fn url(&self) -> &HttpUrl {
+        match self {
+            EndpointSource::Authority(url) | EndpointSource::TokenEndpoint(url) => url,
+        }
+    }
+}
+
+/// Options after [`Options::resolve`]: complete and consistent.
+#[derive(Debug, Clone)]
+pub(crate) struct Settings {
+    pub endpoint: EndpointSource,
+    pub client_id: String,
+    pub secret: Secret,
+    pub auth_method: AuthMethod,
+    pub scope: Option<String>,
+    pub resource: Option<String>,
+    pub timeout: Duration,
+    pub connect_timeout: Duration,
+    pub ca_file: Option<PathBuf>,
+    pub allow_http: bool,
+    pub validate_endpoints: bool,
+    pub default_lifetime: Duration,
+    pub proxy: ProxySetting,
+}
+
+/// `https` is required, except on loopback or when `allow_http` is set.
+pub(crate) fn require_https_policy(url: &HttpUrl, allow_http: bool) -> Result<()> {
+    if url.is_https() || url.is_loopback() || allow_http {
+        Ok(())
+    } else {
+        Err(Error::config(format!(
+            "{} uses plain http to a host that is not loopback; use https, or set allow_http=true if this network is trusted",
+            url.as_str()
+        )))
+    }
+}
+
+fn read_secret_file(path: &PathBuf) -> Result<Secret> {
+    let what = format!("option 'client_secret_file' ({})", path.display());
+    let bytes = zeroize::Zeroizing::new(
+        std::fs::read(path).map_err(|error| Error::config(format!("{what}: cannot read the file: {error}")))?,
+    );
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::config(format!("{what}: the file is not UTF-8 text")))?;
+    let secret = text.trim_end_matches(['\r', '\n']);
+    if secret.is_empty() {
+        return Err(Error::config(format!("{what}: the file is empty")));
+    }
+    if secret.contains(['\r', '\n', '\0']) {
+        return Err(Error::config(format!("{what}: the secret spans more than one line")));
+    }
+    Ok(Secret::new(secret.to_owned()))
+}
+
+/// Keys come from the caller and may be anything; quote at most a short, printable prefix.
+fn printable_key(key: &str) -> String {
+    let printable: String = key.chars().filter(|c| !c.is_control()).take(64).collect();
+    if printable.len() < key.len() {
+        format!("{printable}...")
+    } else {
+        printable
+    }
+}
+
+fn parse_optional<T>(value: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<Option<T>> {
+    if value.is_empty() {
+        Ok(None)
+    } else {
+        parse(value).map(Some)
+    }
+}
+
+fn parse_number(value: &str, min: u64, max: u64) -> Result<u64> {
+    match value.parse::<u64>() {
+        Ok(n) if (min..=max).contains(&n) => Ok(n),
+        _ => Err(Error::config(format!("expected a whole number from {min} to {max}"))),
+    }
+}
+
+fn parse_bool(value: &str) -> Result<bool> {
+    match value.to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(Error::config("expected true or false")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status;
+
+    const SECRET: &str = "s3cr3t-value";
+
+    fn complete() -> Options {
+        Options::new()
+            .with("authority", "http://127.0.0.1:1/core")
+            .and_then(|o| o.with("client_id", "vf-post"))
+            .and_then(|o| o.with("client_secret", SECRET))
+            .unwrap()
+    }
+
+    #[test]
+    fn every_documented_key_is_accepted() {
+        for key in OPTION_KEYS {
+            Options::new()
+                .set(key.name, "")
+                .unwrap_or_else(|e| panic!("{}: {e}", key.name));
+        }
+    }
+
+    #[test]
+    fn unknown_key_is_named_and_known_keys_listed() {
+        let error = Options::new().set("scopes", "api1").unwrap_err();
+        assert_eq!(error.status(), Status::Config);
+        assert!(
+            error.message().starts_with("option 'scopes': unknown option key"),
+            "{error}"
+        );
+        assert!(error.message().contains("scope,"));
+    }
+
+    #[test]
+    fn line_breaks_and_nul_are_rejected_without_echoing_the_value() {
+        for value in [
+            format!("{SECRET}\r\nX-Injected: 1"),
+            format!("{SECRET}\n"),
+            format!("{SECRET}\0"),
+        ] {
+            let error = Options::new().set("client_secret", &value).unwrap_err();
+            assert!(error.message().starts_with("option 'client_secret'"), "{error}");
+            assert!(!error.message().contains(SECRET));
+        }
+    }
+
+    #[test]
+    fn huge_value_is_rejected() {
+        let error = Options::new().set("scope", &"a".repeat(1 << 20)).unwrap_err();
+        assert!(error.message().contains("too long"), "{error}");
+    }
+
+    #[test]
+    fn malformed_values_name_the_key() {
+        for (key, value, expect) in [
+            ("timeout_ms", "ten", "whole number"),
+            ("timeout_ms", "0", "whole number"),
+            ("connect_timeout_ms", "-5", "whole number"),
+            ("allow_http", "maybe", "true or false"),
+            ("auth_method", "private_key_jwt", "client_secret_post"),
+            ("authority", "ftp://x", "scheme"),
+            ("default_expires_in", "999999999", "whole number"),
+        ] {
+            let error = Options::new().set(key, value).unwrap_err();
+            assert!(error.message().starts_with(&format!("option '{key}'")), "{error}");
+            assert!(error.message().contains(expect), "{error}");
+        }
+    }
+
+    #[test]
+    fn missing_required_options_are_named() {
+        let cases = [
+            (Options::new(), "'authority'"),
+            (
+                Options::new().with("authority", "https://a.example").unwrap(),
+                "'client_id'",
+            ),
+            (
+                Options::new()
+                    .with("authority", "https://a.example")
+                    .unwrap()
+                    .with("client_id", "x")
+                    .unwrap(),
+                "'client_secret'",
+            ),
+        ];
+        for (options, expect) in cases {
+            let error = options.resolve().unwrap_err();
+            assert_eq!(error.status(), Status::Config);
+            assert!(error.message().contains(expect), "{error}");
+        }
+    }
+
+    #[test]
+    fn http_is_refused_off_loopback_unless_allowed() {
+        let remote = complete().with("authority", "http://auth.example.com/core").unwrap();
+        let error = remote.resolve().unwrap_err();
+        assert!(error.message().contains("allow_http"), "{error}");
+        remote.with("allow_http", "true").unwrap().resolve().unwrap();
+        complete().resolve().unwrap();
+    }
+
+    #[test]
+    fn token_endpoint_wins_over_authority() {
+        let settings = complete()
+            .with("token_endpoint", "http://127.0.0.1:2/t")
+            .unwrap()
+            .resolve()
+            .unwrap();
+        assert!(matches!(settings.endpoint, EndpointSource::TokenEndpoint(_)));
+    }
+
+    #[test]
+    fn scope_whitespace_is_normalised() {
+        let settings = complete().with("scope", "  api1\t api2 ").unwrap().resolve().unwrap();
+        assert_eq!(settings.scope.as_deref(), Some("api1 api2"));
+    }
+
+    #[test]
+    fn secret_file_is_read_and_trailing_newline_dropped() {
+        let dir = std::env::temp_dir().join(format!("vf-secret-{}", std::process::id()));
+        std::fs::write(&dir, format!("{SECRET}\n")).unwrap();
+        let mut options = complete();
+        options.set("client_secret", "").unwrap();
+        options.set("client_secret_file", dir.to_str().unwrap()).unwrap();
+        assert_eq!(options.resolve().unwrap().secret.expose(), SECRET);
+        options.set("client_secret", "other").unwrap();
+        assert!(options.resolve().unwrap_err().message().contains("not both"));
+        std::fs::remove_file(&dir).unwrap();
+        options.set("client_secret", "").unwrap();
+        let error = options.resolve().unwrap_err();
+        assert!(error.message().contains("cannot read"), "{error}");
+    }
+
+    #[test]
+    fn debug_output_hides_the_secret() {
+        let text = format!("{:?} {:?}", complete(), complete().resolve().unwrap());
+        assert!(!text.contains(SECRET), "{text}");
+    }
+}

@@ -1,0 +1,125 @@
+//! An access token as handed to callers: immutable, shared by reference, wiped on drop.
+
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use crate::text::CText;
+
+/// How much of a token's life is held back so a token is never used at the very edge of its
+/// expiry: 10 % of the lifetime, at most a minute. A 5-second token stays usable for 4.5 s.
+fn safety_buffer(lifetime: Duration) -> Duration {
+    (lifetime / 10).min(Duration::from_secs(60))
+}
+
+/// An OAuth 2.0 Bearer access token and when it expires.
+#[derive(Debug)]
+pub struct Token {
+    pub(crate) access_token: CText,
+    pub(crate) authorization: CText,
+    pub(crate) token_type: CText,
+    pub(crate) scope: CText,
+    lifetime: Duration,
+    expires_at: Instant,
+    expires_at_unix: i64,
+    safety_buffer: Duration,
+}
+
+impl Token {
+    /// A token granted for `lifetime` by a request sent at `sent_at` (monotonic) / `sent_at_wall`.
+    pub(crate) fn new(
+        access_token: &str,
+        scope: &str,
+        lifetime: Duration,
+        sent_at: Instant,
+        sent_at_wall: SystemTime,
+    ) -> Token {
+        let expires_wall = sent_at_wall + lifetime;
+        let expires_at_unix = expires_wall
+            .duration_since(UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs() as i64);
+        Token {
+            access_token: CText::new(access_token),
+            authorization: CText::new(format!("Bearer {access_token}")),
+            token_type: CText::new("Bearer"),
+            scope: CText::new(scope),
+            lifetime,
+            expires_at: sent_at + lifetime,
+            expires_at_unix,
+            safety_buffer: safety_buffer(lifetime),
+        }
+    }
+
+    /// The access token itself.
+    pub fn access_token(&self) -> &str {
+        self.access_token.as_str()
+    }
+
+    /// `Bearer <access token>`: the value of an `Authorization` header.
+    pub fn authorization(&self) -> &str {
+        self.authorization.as_str()
+    }
+
+    /// Always `Bearer`: other token types are refused.
+    pub fn token_type(&self) -> &str {
+        self.token_type.as_str()
+    }
+
+    /// The scopes granted (as the authority said, or as requested when it did not say); may be
+    /// empty.
+    pub fn scope(&self) -> &str {
+        self.scope.as_str()
+    }
+
+    /// When the token expires, in seconds since the Unix epoch.
+    pub fn expires_at_unix(&self) -> i64 {
+        self.expires_at_unix
+    }
+
+    /// The lifetime the authority granted.
+    pub fn lifetime(&self) -> Duration {
+        self.lifetime
+    }
+
+    /// How long the token stays valid from `now`, zero once expired.
+    pub fn remaining(&self, now: Instant) -> Duration {
+        self.expires_at.saturating_duration_since(now)
+    }
+
+    /// Whether the token may be handed out at `now` to a caller who needs it valid for
+    /// `min_valid`: its remaining life must exceed both `min_valid` and the safety buffer.
+    pub fn usable(&self, now: Instant, min_valid: Duration) -> bool {
+        self.remaining(now) > min_valid.max(self.safety_buffer)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn five_second_token_is_usable_for_four_and_a_half_seconds() {
+        let start = Instant::now();
+        let token = Token::new("t", "api1", Duration::from_secs(5), start, SystemTime::now());
+        assert!(token.usable(start + Duration::from_millis(4_400), Duration::ZERO));
+        assert!(!token.usable(start + Duration::from_millis(4_600), Duration::ZERO));
+    }
+
+    #[test]
+    fn hour_token_keeps_a_minute_back_and_honours_min_valid() {
+        let start = Instant::now();
+        let token = Token::new("t", "", Duration::from_secs(3600), start, SystemTime::now());
+        assert!(token.usable(start + Duration::from_secs(3500), Duration::ZERO));
+        assert!(!token.usable(start + Duration::from_secs(3541), Duration::ZERO));
+        assert!(!token.usable(start, Duration::from_secs(3600)));
+        assert!(token.usable(start + Duration::from_secs(2399), Duration::from_secs(1200)));
+        assert!(!token.usable(start + Duration::from_secs(2401), Duration::from_secs(1200)));
+    }
+
+    #[test]
+    fn authorization_header_and_unix_expiry() {
+        let wall = UNIX_EPOCH + Duration::from_secs(1_000);
+        let token = Token::new("abc", "api1", Duration::from_secs(60), Instant::now(), wall);
+        assert_eq!(token.authorization(), "Bearer abc");
+        assert_eq!(token.expires_at_unix(), 1_060);
+        assert_eq!(token.token_type(), "Bearer");
+    }
+}
