@@ -1,0 +1,77 @@
+# vidiflow-auth — the two commands a newcomer needs:
+#   make demo   build, start the dev authority, get a token through every front end, stop it
+#   make test   install what the tests need, then run every test
+# Each front end adds its own targets in mk/*.mk and registers them in TEST_TARGETS / DEMO_TARGETS.
+
+SHELL := /bin/bash
+.SHELLFLAGS := -eu -o pipefail -c
+CARGO ?= cargo
+CC ?= gcc
+LIB_DIR := $(CURDIR)/target/debug
+BUILD_DIR := $(CURDIR)/target/make
+WITH_AUTHORITY := tests/with-authority.sh
+CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude
+VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
+            --suppressions=tests/c/valgrind.supp
+
+TEST_TARGETS := test-rust test-c
+DEMO_TARGETS := demo-c
+
+.PHONY: all build deps deps-node deps-system test demo header lint test-rust test-c demo-c clean
+
+all: build
+
+build:
+	$(CARGO) build
+
+# Everything the tests need on a fresh Debian machine with Rust, Node, Python and gcc.
+deps: deps-node deps-system
+
+deps-node: tests/authority/node_modules/.package-lock.json
+
+tests/authority/node_modules/.package-lock.json: tests/authority/package-lock.json
+	npm ci --prefix tests/authority --no-audit --no-fund
+
+# Debian packages, installed only when missing (apt-get update runs once, and only then).
+APT_PACKAGES := valgrind pkg-config
+deps-system:
+	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then \
+	  echo "installing: $$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	fi
+
+lint:
+	$(CARGO) fmt --all -- --check
+	$(CARGO) clippy --all-targets --all-features -- -D warnings
+
+test: deps lint
+	$(MAKE) --no-print-directory $(TEST_TARGETS)
+	@echo "make test: all suites passed ($(TEST_TARGETS))"
+
+test-rust: deps-node
+	$(CARGO) test --all-features
+
+# The C contract, compiled strictly against the committed header, under valgrind.
+test-c: deps build
+	mkdir -p $(BUILD_DIR)
+	$(CC) $(CFLAGS_STRICT) tests/c/contract_test.c -o $(BUILD_DIR)/contract_test -L$(LIB_DIR) -lvidiflow_auth -lpthread
+	LD_LIBRARY_PATH=$(LIB_DIR) $(WITH_AUTHORITY) $(VALGRIND) $(BUILD_DIR)/contract_test
+
+demo: deps-node build
+	$(MAKE) --no-print-directory $(DEMO_TARGETS)
+
+demo-c: build
+	mkdir -p $(BUILD_DIR)
+	$(CC) $(CFLAGS_STRICT) examples/c/get_token.c -o $(BUILD_DIR)/get_token -L$(LIB_DIR) -lvidiflow_auth
+	@echo "== C: examples/c/get_token.c"
+	LD_LIBRARY_PATH=$(LIB_DIR) $(WITH_AUTHORITY) $(BUILD_DIR)/get_token
+
+# Refreshes the committed header from the Rust sources.
+header:
+	VF_UPDATE_HEADER=1 $(CARGO) test --test header
+
+clean:
+	$(CARGO) clean
+
+-include $(wildcard mk/*.mk)
