@@ -11,8 +11,8 @@ LIB_DIR := $(CURDIR)/target/debug
 BUILD_DIR := $(CURDIR)/target/make
 WITH_AUTHORITY := tests/with-authority.sh
 CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude
-VALGRIND := valgrind --quiet --leak-check=full --errors-for-leak-kinds=definite --error-exitcode=99 \
-            --suppressions=tests/c/valgrind.supp
+VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
+            --error-exitcode=99
 
 TEST_TARGETS := test-rust test-c
 DEMO_TARGETS := demo-c

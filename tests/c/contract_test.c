@@ -1,0 +1,141 @@
+/* The C contract from C: a token from the dev authority, NULLs everywhere, a bad secret, many
+ * threads sharing one client. Run under valgrind by `make test-c` (tests/with-authority.sh sets
+ * VF_AUTHORITY, VF_CLIENT_ID, VF_CLIENT_SECRET, VF_SCOPE). Ends with "N passed, N failed". */
+#define _POSIX_C_SOURCE 200809L
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "vidiflow_auth.h"
+
+static int passed, failed;
+
+#define CHECK(cond)                                                        \
+    do {                                                                   \
+        if (cond) {                                                        \
+            passed++;                                                      \
+        } else {                                                           \
+            failed++;                                                      \
+            fprintf(stderr, "%s:%d: check failed: %s\n", __FILE__, __LINE__, #cond); \
+        }                                                                  \
+    } while (0)
+
+static vf_client *client_from_env(const char *secret_override) {
+    vf_options *options = vf_options_new();
+    vf_error *err = NULL;
+    CHECK(vf_options_from_env(options, &err) == VF_STATUS_OK);
+    if (secret_override) CHECK(vf_options_set(options, "client_secret", secret_override, NULL) == VF_STATUS_OK);
+    vf_client *client = NULL;
+    CHECK(vf_client_new(options, &client, &err) == VF_STATUS_OK);
+    vf_options_free(options);
+    return client;
+}
+
+static void test_token(void) {
+    vf_client *client = client_from_env(NULL);
+    vf_token *token = NULL;
+    CHECK(vf_token_get(client, &token, NULL) == VF_STATUS_OK);
+    CHECK(token != NULL);
+    const char *access = vf_token_access_token(token);
+    const char *header = vf_token_authorization(token);
+    CHECK(strncmp(header, "Bearer ", 7) == 0 && strcmp(header + 7, access) == 0);
+    CHECK(strcmp(vf_token_type(token), "Bearer") == 0);
+    CHECK(strcmp(vf_token_scope(token), "api1") == 0);
+    CHECK(vf_token_expires_in(token) > 3500);
+    printf("token: %.24s...\n", access);
+
+    vf_token *again = NULL;
+    CHECK(vf_token_get_valid_for(client, 600, &again, NULL) == VF_STATUS_OK);
+    CHECK(strcmp(vf_token_access_token(again), access) == 0);
+    CHECK(vf_token_invalidate(client, access) == VF_STATUS_OK);
+    vf_token_free(again);
+    CHECK(vf_token_get(client, &again, NULL) == VF_STATUS_OK);
+    CHECK(strcmp(vf_token_access_token(again), access) != 0);
+    vf_token_free(again);
+    vf_token_free(token);
+    vf_client_free(client);
+}
+
+static void test_bad_secret(void) {
+    const char *secret = "wrong-secret-xyz";
+    vf_client *client = client_from_env(secret);
+    vf_token *token = NULL;
+    vf_error *err = NULL;
+    CHECK(vf_token_get(client, &token, &err) == VF_STATUS_OAUTH);
+    CHECK(token == NULL);
+    CHECK(vf_error_status(err) == VF_STATUS_OAUTH);
+    CHECK(strcmp(vf_error_oauth_error(err), "invalid_client") == 0);
+    CHECK(vf_error_http_status(err) == 401);
+    CHECK(strstr(vf_error_message(err), secret) == NULL);
+    CHECK(strstr(vf_error_message(err), getenv("VF_CLIENT_SECRET")) == NULL);
+    printf("bad secret: %s\n", vf_error_message(err));
+    vf_error_free(err);
+    vf_client_free(client);
+}
+
+static void test_nulls(void) {
+    vf_error *err = NULL;
+    vf_token *token = NULL;
+    vf_client *client = NULL;
+    CHECK(vf_options_set(NULL, "scope", "api1", &err) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(vf_error_message(err), "'options' is NULL") != NULL);
+    vf_error_free(err);
+    vf_options *options = vf_options_new();
+    CHECK(vf_options_set(options, NULL, "x", NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_options_set(options, "scope", NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_options_set(options, "sc\xff", "x", NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_options_set(options, "nonsense", "x", NULL) == VF_STATUS_CONFIG);
+    CHECK(vf_options_from_env(NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_client_new(NULL, &client, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_client_new(options, NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_client_new(options, &client, NULL) == VF_STATUS_CONFIG);
+    CHECK(client == NULL);
+    CHECK(vf_token_get(NULL, &token, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_token_get_valid_for(NULL, 1, &token, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_token_invalidate(NULL, "x") == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(token == NULL);
+    CHECK(vf_token_access_token(NULL) == NULL && vf_token_authorization(NULL) == NULL);
+    CHECK(vf_token_type(NULL) == NULL && vf_token_scope(NULL) == NULL);
+    CHECK(vf_token_expires_at(NULL) == 0 && vf_token_expires_in(NULL) == 0);
+    CHECK(vf_error_status(NULL) == VF_STATUS_INVALID_ARGUMENT && vf_error_message(NULL) == NULL);
+    CHECK(vf_error_oauth_error(NULL) == NULL && vf_error_http_status(NULL) == 0);
+    CHECK(strcmp(vf_status_name(VF_STATUS_TLS), "VF_STATUS_TLS") == 0);
+    CHECK(strcmp(vf_status_name(4000000000u), "VF_STATUS_UNKNOWN") == 0);
+    CHECK(vf_abi_version() == 1 && strlen(vf_version()) > 0);
+    vf_options_free(options);
+    vf_options_free(NULL);
+    vf_client_free(NULL);
+    vf_token_free(NULL);
+    vf_error_free(NULL);
+}
+
+enum { THREADS = 16 };
+
+static void *get_and_free(void *client) {
+    vf_token *token = NULL;
+    if (vf_token_get(client, &token, NULL) != VF_STATUS_OK) return NULL;
+    return token; /* freed by the main thread */
+}
+
+static void test_threads(void) {
+    vf_client *client = client_from_env(NULL);
+    pthread_t threads[THREADS];
+    for (int i = 0; i < THREADS; i++) pthread_create(&threads[i], NULL, get_and_free, client);
+    for (int i = 0; i < THREADS; i++) {
+        void *token = NULL;
+        pthread_join(threads[i], &token);
+        CHECK(token != NULL);
+        vf_token_free(token);
+    }
+    vf_client_free(client);
+}
+
+int main(void) {
+    test_nulls();
+    test_token();
+    test_bad_secret();
+    test_threads();
+    printf("%d passed, %d failed\n", passed, failed);
+    return failed == 0 ? 0 : 1;
+}

@@ -1,0 +1,288 @@
+//! The C contract, exercised through the exported functions exactly as C calls them.
+
+mod support;
+
+use std::{
+    ffi::{CStr, CString, c_char},
+    ptr, thread,
+};
+
+use support::{Authority, POST_CLIENT, assert_no_secret};
+use vidiflow_auth::{Status, capi::*};
+
+fn c(text: &str) -> CString {
+    CString::new(text).unwrap()
+}
+
+fn text(pointer: *const c_char) -> Option<String> {
+    (!pointer.is_null()).then(|| unsafe { CStr::from_ptr(pointer) }.to_str().unwrap().to_owned())
+}
+
+/// Takes an error out-parameter: its status, message, and frees it.
+fn take_error(error: *mut vidiflow_auth::Error) -> (Status, String) {
+    assert!(!error.is_null(), "a failure hands out an error");
+    let result = unsafe { (vf_error_status(error), text(vf_error_message(error)).unwrap()) };
+    unsafe { vf_error_free(error) };
+    result
+}
+
+fn options_for(authority: &Authority, (id, secret): (&str, &str)) -> *mut vf_options {
+    let options = vf_options_new();
+    for (key, value) in [
+        ("authority", authority.url.as_str()),
+        ("client_id", id),
+        ("client_secret", secret),
+        ("scope", "api1"),
+    ] {
+        assert_eq!(
+            unsafe { vf_options_set(options, c(key).as_ptr(), c(value).as_ptr(), ptr::null_mut()) },
+            Status::Ok
+        );
+    }
+    options
+}
+
+fn client_for(authority: &Authority, identity: (&str, &str)) -> *mut vf_client {
+    let options = options_for(authority, identity);
+    let mut client = ptr::null_mut();
+    assert_eq!(
+        unsafe { vf_client_new(options, &mut client, ptr::null_mut()) },
+        Status::Ok
+    );
+    unsafe { vf_options_free(options) };
+    client
+}
+
+#[test]
+fn token_through_the_c_api() {
+    let authority = Authority::start();
+    let client = client_for(&authority, POST_CLIENT);
+    let mut token = ptr::null_mut();
+    assert_eq!(unsafe { vf_token_get(client, &mut token, ptr::null_mut()) }, Status::Ok);
+    let access = text(unsafe { vf_token_access_token(token) }).unwrap();
+    assert_eq!(
+        text(unsafe { vf_token_authorization(token) }).unwrap(),
+        format!("Bearer {access}")
+    );
+    assert_eq!(text(unsafe { vf_token_type(token) }).unwrap(), "Bearer");
+    assert_eq!(text(unsafe { vf_token_scope(token) }).unwrap(), "api1");
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
+    assert!((now + 3590..=now + 3601).contains(&unsafe { vf_token_expires_at(token) }));
+    assert!((3590..=3600).contains(&unsafe { vf_token_expires_in(token) }));
+
+    let mut again = ptr::null_mut();
+    assert_eq!(
+        unsafe { vf_token_get_valid_for(client, 1200, &mut again, ptr::null_mut()) },
+        Status::Ok
+    );
+    assert_eq!(text(unsafe { vf_token_access_token(again) }).unwrap(), access);
+    assert_eq!(authority.token_requests(), 1);
+
+    assert_eq!(
+        unsafe { vf_token_invalidate(client, vf_token_access_token(token)) },
+        Status::Ok
+    );
+    unsafe { vf_token_free(again) };
+    assert_eq!(unsafe { vf_token_get(client, &mut again, ptr::null_mut()) }, Status::Ok);
+    assert_ne!(text(unsafe { vf_token_access_token(again) }).unwrap(), access);
+    assert_eq!(
+        access,
+        text(unsafe { vf_token_access_token(token) }).unwrap(),
+        "a held token stays readable"
+    );
+    unsafe {
+        vf_token_free(token);
+        vf_token_free(again);
+        vf_client_free(client);
+    }
+}
+
+#[test]
+fn oauth_error_fields_reach_c() {
+    let authority = Authority::start();
+    let client = client_for(&authority, (POST_CLIENT.0, "wrong-secret"));
+    let mut token = ptr::null_mut();
+    let mut error = ptr::null_mut();
+    assert_eq!(unsafe { vf_token_get(client, &mut token, &mut error) }, Status::Oauth);
+    assert!(token.is_null(), "out-parameters are written only on success");
+    unsafe {
+        assert_eq!(text(vf_error_oauth_error(error)).as_deref(), Some("invalid_client"));
+        assert!(text(vf_error_oauth_description(error)).is_some());
+        assert_eq!(vf_error_http_status(error), 401);
+        assert_eq!(vf_error_retry_after_ms(error), 0);
+        assert_no_secret(&text(vf_error_message(error)).unwrap());
+        vf_error_free(error);
+        // The status alone, with no error object.
+        assert_eq!(vf_token_get(client, &mut token, ptr::null_mut()), Status::Oauth);
+        vf_client_free(client);
+    }
+}
+
+#[test]
+fn null_pointers_are_invalid_arguments_and_outputs_stay_untouched() {
+    let options = vf_options_new();
+    let key = c("scope");
+    let sentinel = ptr::dangling_mut::<vf_client>();
+    let mut client = sentinel;
+    let mut token = ptr::dangling_mut::<vidiflow_auth::Token>();
+    let mut error = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            vf_options_set(ptr::null_mut(), key.as_ptr(), key.as_ptr(), &mut error),
+            Status::InvalidArgument
+        );
+        assert!(take_error(error).1.contains("'options' is NULL"));
+        assert_eq!(
+            vf_options_set(options, ptr::null(), key.as_ptr(), &mut error),
+            Status::InvalidArgument
+        );
+        assert!(take_error(error).1.contains("'key' is NULL"));
+        assert_eq!(
+            vf_options_set(options, key.as_ptr(), ptr::null(), &mut error),
+            Status::InvalidArgument
+        );
+        assert!(take_error(error).1.contains("'value' is NULL"));
+        assert_eq!(
+            vf_options_from_env(ptr::null_mut(), &mut error),
+            Status::InvalidArgument
+        );
+        take_error(error);
+        assert_eq!(
+            vf_client_new(ptr::null(), &mut client, &mut error),
+            Status::InvalidArgument
+        );
+        assert!(take_error(error).1.contains("'options' is NULL"));
+        assert_eq!(
+            vf_client_new(options, ptr::null_mut(), &mut error),
+            Status::InvalidArgument
+        );
+        assert!(take_error(error).1.contains("'out' is NULL"));
+        assert_eq!(client, sentinel);
+        assert_eq!(
+            vf_token_get(ptr::null(), &mut token, &mut error),
+            Status::InvalidArgument
+        );
+        assert!(take_error(error).1.contains("'client' is NULL"));
+        assert_eq!(
+            vf_token_get_valid_for(ptr::null(), 5, &mut token, &mut error),
+            Status::InvalidArgument
+        );
+        take_error(error);
+        assert_eq!(token, ptr::dangling_mut::<vidiflow_auth::Token>());
+        assert_eq!(vf_token_invalidate(ptr::null(), key.as_ptr()), Status::InvalidArgument);
+
+        assert!(vf_token_access_token(ptr::null()).is_null());
+        assert!(vf_token_authorization(ptr::null()).is_null());
+        assert!(vf_token_type(ptr::null()).is_null());
+        assert!(vf_token_scope(ptr::null()).is_null());
+        assert_eq!(vf_token_expires_at(ptr::null()), 0);
+        assert_eq!(vf_token_expires_in(ptr::null()), 0);
+        assert_eq!(vf_error_status(ptr::null()), Status::InvalidArgument);
+        assert!(vf_error_message(ptr::null()).is_null());
+        assert!(vf_error_oauth_error(ptr::null()).is_null());
+        assert!(vf_error_oauth_description(ptr::null()).is_null());
+        assert!(vf_error_oauth_uri(ptr::null()).is_null());
+        assert_eq!(vf_error_http_status(ptr::null()), 0);
+        assert_eq!(vf_error_retry_after_ms(ptr::null()), 0);
+
+        vf_options_free(ptr::null_mut());
+        vf_client_free(ptr::null_mut());
+        vf_token_free(ptr::null_mut());
+        vf_error_free(ptr::null_mut());
+        vf_options_free(options);
+    }
+}
+
+#[test]
+fn invalid_utf8_is_an_error_not_a_crash() {
+    let options = vf_options_new();
+    let bad = b"sc\xffope\0";
+    let mut error = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            vf_options_set(options, bad.as_ptr().cast(), c("x").as_ptr(), &mut error),
+            Status::InvalidArgument
+        );
+        assert!(take_error(error).1.contains("'key' is not valid UTF-8"));
+        assert_eq!(
+            vf_options_set(options, c("scope").as_ptr(), bad.as_ptr().cast(), &mut error),
+            Status::InvalidArgument
+        );
+        assert!(take_error(error).1.contains("'value' is not valid UTF-8"));
+        vf_options_free(options);
+    }
+}
+
+#[test]
+fn bad_options_name_the_key_never_the_secret() {
+    let options = vf_options_new();
+    let mut error = ptr::null_mut();
+    unsafe {
+        let status = vf_options_set(
+            options,
+            c("client_secret").as_ptr(),
+            c("top\r\nsecret").as_ptr(),
+            &mut error,
+        );
+        assert_eq!(status, Status::Config);
+        let (_, message) = take_error(error);
+        assert!(
+            message.contains("client_secret") && message.contains("line break"),
+            "{message}"
+        );
+        assert!(!message.contains("top"), "{message}");
+        assert_eq!(
+            vf_options_set(options, c("colour").as_ptr(), c("red").as_ptr(), &mut error),
+            Status::Config
+        );
+        assert!(take_error(error).1.contains("'colour': unknown option key"));
+        let mut client = ptr::null_mut();
+        assert_eq!(vf_client_new(options, &mut client, &mut error), Status::Config);
+        assert!(take_error(error).1.contains("'authority'"));
+        assert!(client.is_null());
+        vf_options_free(options);
+    }
+}
+
+#[test]
+fn tokens_errors_and_clients_may_be_freed_on_another_thread() {
+    let authority = Authority::start();
+    let client = client_for(&authority, POST_CLIENT) as usize;
+    let mut token = ptr::null_mut();
+    let mut error = ptr::null_mut();
+    unsafe {
+        assert_eq!(
+            vf_token_get(client as *const vf_client, &mut token, ptr::null_mut()),
+            Status::Ok
+        );
+        vf_options_set(ptr::null_mut(), ptr::null(), ptr::null(), &mut error);
+    }
+    let (token, error) = (token as usize, error as usize);
+    thread::spawn(move || unsafe {
+        vf_token_free(token as *mut vidiflow_auth::Token);
+        vf_error_free(error as *mut vidiflow_auth::Error);
+        vf_client_free(client as *mut vf_client);
+    })
+    .join()
+    .unwrap();
+}
+
+#[test]
+fn status_names_for_any_number() {
+    for status in Status::ALL {
+        assert_eq!(text(vf_status_name(status as u32)).unwrap(), status.name());
+    }
+    assert_eq!(text(vf_status_name(7)).unwrap(), "VF_STATUS_OAUTH");
+    for unknown in [12, 1000, u32::MAX] {
+        assert_eq!(text(vf_status_name(unknown)).unwrap(), "VF_STATUS_UNKNOWN");
+    }
+}
+
+#[test]
+fn versions() {
+    assert_eq!(text(vf_version()).unwrap(), env!("CARGO_PKG_VERSION"));
+    assert_eq!(vf_abi_version(), 1);
+}

@@ -1,0 +1,108 @@
+//! Starts the dev authority (tests/authority, npm oidc-provider) on an ephemeral 127.0.0.1 port
+//! for one test, reads its request counter, and stops it when dropped.
+
+#![allow(dead_code)] // each test binary uses a different part of this module
+
+use std::{
+    io::{BufRead, BufReader},
+    path::Path,
+    process::{Child, Command, Stdio},
+};
+
+use serde_json::Value;
+use vidiflow_auth::Options;
+
+pub const POST_CLIENT: (&str, &str) = ("vf-post", "post-secret-0123456789");
+pub const BASIC_CLIENT: (&str, &str) = ("vf-basic", "a+b/c=d%e&f:g");
+pub const SECOND_CLIENT: (&str, &str) = ("vf-post-2", "second-secret-abcdef");
+
+pub struct Authority {
+    child: Child,
+    /// `http://127.0.0.1:PORT/Integrations/Authentication/core`
+    pub url: String,
+    stats_url: String,
+}
+
+impl Authority {
+    pub fn start() -> Authority {
+        Authority::start_with(&[])
+    }
+
+    /// Starts one with extra environment, e.g. `[("VF_TEST_TOKEN_TTL", "5")]`.
+    pub fn start_with(env: &[(&str, &str)]) -> Authority {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/authority");
+        assert!(
+            dir.join("node_modules/oidc-provider").exists(),
+            "the dev authority is not installed: run `npm ci --prefix tests/authority` (make test does)"
+        );
+        let mut child = Command::new("node")
+            .arg(dir.join("server.mjs"))
+            .env("VF_TEST_EXIT_ON_STDIN_CLOSE", "1")
+            .envs(env.iter().copied())
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .expect("node is installed");
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().expect("piped stdout"))
+            .read_line(&mut line)
+            .expect("the authority prints its address");
+        let ready: Value =
+            serde_json::from_str(&line).unwrap_or_else(|_| panic!("the authority did not start: {line:?}"));
+        Authority {
+            child,
+            url: ready["authority"].as_str().expect("authority").to_owned(),
+            stats_url: ready["stats"].as_str().expect("stats").to_owned(),
+        }
+    }
+
+    /// Options for `client` = (id, secret) with scope `api1` against this authority.
+    pub fn options(&self, (id, secret): (&str, &str)) -> Options {
+        Options::new()
+            .with("authority", &self.url)
+            .and_then(|o| o.with("client_id", id))
+            .and_then(|o| o.with("client_secret", secret))
+            .and_then(|o| o.with("scope", "api1"))
+            .expect("valid options")
+    }
+
+    pub fn stats(&self) -> Value {
+        let agent: ureq::Agent = ureq::Agent::config_builder().proxy(None).build().into();
+        let mut response = agent.get(&self.stats_url).call().expect("stats endpoint answers");
+        let text = response.body_mut().read_to_string().expect("stats body");
+        serde_json::from_str(&text).expect("stats are JSON")
+    }
+
+    pub fn token_requests(&self) -> u64 {
+        self.stats()["token_requests"].as_u64().expect("token_requests")
+    }
+
+    pub fn discovery_requests(&self) -> u64 {
+        self.stats()["discovery_requests"].as_u64().expect("discovery_requests")
+    }
+
+    /// Every request that reached the token endpoint: method, path, headers, raw body.
+    pub fn token_request_log(&self) -> Vec<Value> {
+        self.stats()["requests"].as_array().expect("requests").clone()
+    }
+
+    /// Stops the authority now (the port then refuses connections).
+    pub fn stop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Authority {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Asserts that `text` contains none of the test secrets.
+pub fn assert_no_secret(text: &str) {
+    for (_, secret) in [POST_CLIENT, BASIC_CLIENT, SECOND_CLIENT] {
+        assert!(!text.contains(secret), "a secret leaked into: {text}");
+    }
+    assert!(!text.contains("wrong-secret"), "a secret leaked into: {text}");
+}
