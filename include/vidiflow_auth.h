@@ -68,6 +68,30 @@ typedef uint32_t vf_status;
 #endif // __STDC_VERSION__ >= 202311L
 #endif // __cplusplus
 
+// How much a log message matters.
+enum vf_log_level
+#if defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+  : uint32_t
+#endif // defined(__cplusplus) || __STDC_VERSION__ >= 202311L
+ {
+  // A token call failed.
+  VF_LOG_LEVEL_ERROR = 1,
+  // Something went wrong that the library worked around (a retry, a failed refresh while
+  // the cached token is still valid).
+  VF_LOG_LEVEL_WARN = 2,
+  // A token or discovery document was fetched.
+  VF_LOG_LEVEL_INFO = 3,
+  // Details of each attempt.
+  VF_LOG_LEVEL_DEBUG = 4,
+};
+#ifndef __cplusplus
+#if __STDC_VERSION__ >= 202311L
+typedef enum vf_log_level vf_log_level;
+#else
+typedef uint32_t vf_log_level;
+#endif // __STDC_VERSION__ >= 202311L
+#endif // __cplusplus
+
 // A failure, with a message meant for a person and the details a program can branch on.
 typedef struct vf_error vf_error;
 
@@ -82,6 +106,24 @@ typedef struct vf_client vf_client;
 // Options for a client, set by key. Not thread-safe: use one from one thread at a time.
 // Free with vf_options_free().
 typedef struct vf_options vf_options;
+
+// Counters of one client since it was made, read with vf_client_stats().
+typedef struct {
+  // Token calls answered from the cache.
+  uint64_t hits;
+  // Token calls that had to wait for a request to the authority.
+  uint64_t misses;
+  // Token requests this client sent to the authority, retries included.
+  uint64_t requests;
+  // Of those, the ones that failed.
+  uint64_t failed_requests;
+  // Token calls that returned an error.
+  uint64_t errors;
+} vf_stats;
+
+// A log callback: gets the `user_data` given when it was installed, the level, and the
+// message (valid only during the call). NULL means no callback.
+typedef void (*vf_log_callback)(void *user_data, vf_log_level level, const char *message);
 
 #ifdef __cplusplus
 extern "C" {
@@ -109,6 +151,12 @@ void vf_client_free(vf_client *client);
 // `options` is NULL or from vf_options_new(); `out` is NULL or points to a writable
 // `vf_client *`; `err` is NULL or points to a writable `vf_error *`.
 vf_status vf_client_new(const vf_options *options, vf_client **out, vf_error **err);
+
+// Copies the client's counters into `*out`. Safe to call while other threads use the client.
+//
+// # Safety
+// `client` is NULL or a live client; `out` is NULL or points to a writable vf_stats.
+vf_status vf_client_stats(const vf_client *client, vf_stats *out);
 
 // Frees an error. NULL is ignored. Any thread may free it.
 //
@@ -191,6 +239,16 @@ vf_options *vf_options_new(void);
 // `options` is NULL or from vf_options_new(); `key` and `value` are NULL or NUL-terminated;
 // `err` is NULL or points to a writable `vf_error *`.
 vf_status vf_options_set(vf_options *options, const char *key, const char *value, vf_error **err);
+
+// Sends the library's log messages to `callback` (NULL: silence, the default), with
+// `user_data` passed back on every call. Messages never contain a secret, a request body or an
+// access token. The callback may run on any thread, including the library's short-lived
+// refresh threads, and must return normally (no longjmp, no C++ exception). The message is
+// valid only during the call. Process-wide: the last call wins.
+//
+// # Safety
+// `callback`, if not NULL, stays callable with `user_data` for as long as the library may log.
+void vf_set_log_callback(vf_log_callback callback, void *user_data);
 
 // The name of a status, e.g. "VF_STATUS_OAUTH", for any value at all: numbers that are not a
 // status give "VF_STATUS_UNKNOWN". A static string: do not free it.

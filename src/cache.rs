@@ -2,12 +2,20 @@
 //!
 //! One [`Slot`] per identity ([`CacheKey`]), shared by every client with that identity. A slot
 //! holds the current token behind a read lock (the hit path takes no write lock and does no
-//! I/O) and runs at most one request to the authority at a time: callers who miss while a
-//! request is in flight wait for it and share its result, success or error.
+//! I/O) and runs at most one request to the authority at a time ("a flight"): callers who miss
+//! while a flight is running wait for it and share its result, success or error.
+//!
+//! Past ~75 % of a token's lifetime the first caller starts a flight on a short-lived thread and
+//! everyone keeps getting the still-valid token. After a failure the slot holds further flights
+//! back — Retry-After when the authority gave one, else 1 s doubling to 30 s, and 10 s after a
+//! refusal — so a storm of callers cannot hammer a failing authority.
 
 use std::{
-    collections::HashMap,
-    sync::Arc,
+    sync::{
+        Arc,
+        atomic::{AtomicBool, AtomicU64, Ordering},
+    },
+    thread,
     time::{Duration, Instant},
 };
 
@@ -16,6 +24,7 @@ use parking_lot::{Condvar, Mutex, RwLock};
 
 use crate::{
     error::{Error, Result, Status},
+    log::{LogLevel, log},
     options::{AuthMethod, EndpointSource, Settings},
     token::Token,
 };
@@ -53,24 +62,34 @@ impl CacheKey {
     }
 }
 
-static SLOTS: Lazy<Mutex<HashMap<CacheKey, Arc<Slot>>>> = Lazy::new(Default::default);
-
-/// The slot for `key`, shared with every other client of the same identity.
-pub(crate) fn slot_for(key: CacheKey) -> Arc<Slot> {
-    let mut slots = SLOTS.lock();
-    // Forget identities nobody uses any more once their token is gone (rotated secrets, say).
-    let now = Instant::now();
-    slots.retain(|_, slot| Arc::strong_count(slot) > 1 || slot.holds_usable_token(now));
-    slots.entry(key).or_default().clone()
+/// What fetches a token for a slot: the client's HTTP agent and settings.
+pub(crate) trait Fetch: Send + Sync + 'static {
+    fn fetch(&self) -> Result<Token>;
 }
 
-/// The state of the request to the authority, if one is running or has run.
+/// First backoff after a transient failure; it doubles with each further one.
+const FIRST_BACKOFF: Duration = Duration::from_secs(1);
+const MAX_BACKOFF: Duration = Duration::from_secs(30);
+/// How long a refusal (`invalid_client`, a malformed answer, ...) is remembered. Short, so a
+/// rotated secret is picked up quickly.
+const REMEMBER_REFUSAL: Duration = Duration::from_secs(10);
+
+/// The state of the flight, if one is running or has run.
 #[derive(Default)]
 struct Flight {
     running: bool,
-    /// Counts finished requests, so a waiter knows the one it waited for has landed.
+    /// Counts finished flights, so a waiter knows the one it waited for has landed.
     landed: u64,
     outcome: Option<Result<Arc<Token>>>,
+    consecutive_failures: u32,
+    hold_until: Option<Instant>,
+}
+
+/// Whether a token came from the cache or needed a flight.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Served {
+    Hit,
+    Miss,
 }
 
 /// The cache entry of one identity.
@@ -79,20 +98,38 @@ pub(crate) struct Slot {
     current: RwLock<Option<Arc<Token>>>,
     flight: Mutex<Flight>,
     flight_landed: Condvar,
+    /// Lock-free copies of `flight.running` and `flight.hold_until`, so the hit path can skip
+    /// a refresh without touching the flight's lock.
+    refreshing: AtomicBool,
+    held_until_nanos: AtomicU64,
+}
+
+/// A fixed point the lock-free hold time is measured from.
+static EPOCH: Lazy<Instant> = Lazy::new(Instant::now);
+
+fn nanos_since_epoch(at: Instant) -> u64 {
+    at.saturating_duration_since(*EPOCH)
+        .as_nanos()
+        .try_into()
+        .unwrap_or(u64::MAX)
 }
 
 impl Slot {
     /// A token valid for at least `min_valid` (beyond the safety buffer): the cached one, or one
-    /// fetched with `fetch` — by this caller, or by the caller already fetching, whose result
-    /// is shared. Waiting for another caller's fetch gives up after `wait_limit`.
-    pub fn get(
-        &self,
+    /// fetched with `fetcher` — by this caller, or by the flight already running, whose result
+    /// is shared. Waiting for another caller's flight gives up after `wait_limit`.
+    pub fn get<F: Fetch>(
+        self: &Arc<Self>,
         min_valid: Duration,
         wait_limit: Duration,
-        fetch: impl FnOnce() -> Result<Token>,
-    ) -> Result<Arc<Token>> {
-        if let Some(token) = self.usable(Instant::now(), min_valid) {
-            return Ok(token);
+        fetcher: &Arc<F>,
+    ) -> Result<(Arc<Token>, Served)> {
+        let now = Instant::now();
+        if let Some(token) = self.usable(now, min_valid) {
+            if token.refresh_due(now) {
+                self.refresh_in_background(now, fetcher);
+            }
+            return Ok((token, Served::Hit));
         }
         let mut flight = self.flight.lock();
         if flight.running {
@@ -110,27 +147,80 @@ impl Slot {
                 }
             }
             return match &flight.outcome {
-                Some(outcome) => accept_fresh(outcome.clone(), min_valid),
+                Some(outcome) => accept_fresh(outcome.clone(), min_valid).map(|t| (t, Served::Miss)),
                 None => Err(Error::new(
                     Status::Internal,
                     "a token request landed without an outcome",
                 )),
             };
         }
-        // A request may have landed between the check above and taking the lock.
-        if let Some(token) = self.usable(Instant::now(), min_valid) {
-            return Ok(token);
+        // A flight may have landed between the check above and taking the lock.
+        let now = Instant::now();
+        if let Some(token) = self.usable(now, min_valid) {
+            return Ok((token, Served::Hit));
         }
-        flight.running = true;
+        if let Some(until) = flight.hold_until.filter(|until| *until > now) {
+            return Err(held_back(&flight, until - now));
+        }
+        self.take_off(&mut flight);
         drop(flight);
 
         let mut pilot = Pilot {
             slot: self,
             landed: false,
         };
-        let outcome = fetch().map(Arc::new);
+        let outcome = fetcher.fetch().map(Arc::new);
         pilot.land(outcome.clone());
-        accept_fresh(outcome, min_valid)
+        accept_fresh(outcome, min_valid).map(|t| (t, Served::Miss))
+    }
+
+    /// Starts a refresh on a short-lived thread, unless one is running or failures hold it back.
+    fn refresh_in_background<F: Fetch>(self: &Arc<Self>, now: Instant, fetcher: &Arc<F>) {
+        if self.refreshing.load(Ordering::Relaxed)
+            || nanos_since_epoch(now) < self.held_until_nanos.load(Ordering::Relaxed)
+        {
+            return;
+        }
+        // Never block a cache hit: if the lock is busy, someone else is on it.
+        let Some(mut flight) = self.flight.try_lock() else {
+            return;
+        };
+        if flight.running || flight.hold_until.is_some_and(|until| until > now) {
+            return;
+        }
+        self.take_off(&mut flight);
+        drop(flight);
+        let (slot, fetcher) = (self.clone(), fetcher.clone());
+        let spawned = thread::Builder::new()
+            .name("vidiflow-auth-refresh".into())
+            .spawn(move || {
+                let mut pilot = Pilot {
+                    slot: &slot,
+                    landed: false,
+                };
+                let outcome = fetcher.fetch().map(Arc::new);
+                if let Err(error) = &outcome {
+                    log(LogLevel::Warn, || {
+                        format!("background token refresh failed, the cached token is still served: {error}")
+                    });
+                }
+                pilot.land(outcome);
+            });
+        if let Err(error) = spawned {
+            let mut pilot = Pilot {
+                slot: self,
+                landed: false,
+            };
+            pilot.land(Err(Error::new(
+                Status::Internal,
+                format!("cannot start a refresh thread: {error}"),
+            )));
+        }
+    }
+
+    fn take_off(&self, flight: &mut Flight) {
+        flight.running = true;
+        self.refreshing.store(true, Ordering::Relaxed);
     }
 
     /// Drops the cached token if it is `access_token`; a newer token is kept. Returns whether
@@ -156,8 +246,36 @@ impl Slot {
             .cloned()
     }
 
-    fn holds_usable_token(&self, now: Instant) -> bool {
+    pub fn holds_usable_token(&self, now: Instant) -> bool {
         self.usable(now, Duration::ZERO).is_some()
+    }
+}
+
+/// The error for a caller who arrives while failures hold flights back: a refusal is repeated
+/// as it was (so `invalid_client` stays `invalid_client`); anything else is THROTTLED.
+fn held_back(flight: &Flight, wait: Duration) -> Error {
+    let seconds = wait.as_secs_f64();
+    match &flight.outcome {
+        Some(Err(error)) if !error.is_transient() => error
+            .clone()
+            .context(&format!("(remembered; the authority is asked again in {seconds:.1} s)")),
+        Some(Err(error)) => {
+            let reason = if error.retry_after().is_some() {
+                "the authority asked to wait (Retry-After)".to_owned()
+            } else {
+                format!("backing off after {} failed attempt(s)", flight.consecutive_failures)
+            };
+            Error::new(
+                Status::Throttled,
+                format!(
+                    "not sent: {reason}; next attempt in {seconds:.1} s. Last failure: {}",
+                    error.message()
+                ),
+            )
+            .with_retry_after(Some(wait))
+        }
+        _ => Error::new(Status::Throttled, format!("not sent: next attempt in {seconds:.1} s"))
+            .with_retry_after(Some(wait)),
     }
 }
 
@@ -174,8 +292,20 @@ fn accept_fresh(outcome: Result<Arc<Token>>, min_valid: Duration) -> Result<Arc<
     Ok(token)
 }
 
-/// The caller that runs the request. Landing publishes the outcome and wakes the waiters; if
-/// the request panics, the drop lands an error instead, so no waiter is left hanging.
+/// How long a failure holds further flights back.
+fn hold_after(error: &Error, consecutive_failures: u32) -> Duration {
+    if let Some(wait) = error.retry_after() {
+        wait
+    } else if error.is_transient() {
+        let doublings = consecutive_failures.saturating_sub(1).min(16);
+        (FIRST_BACKOFF * (1 << doublings)).min(MAX_BACKOFF)
+    } else {
+        REMEMBER_REFUSAL
+    }
+}
+
+/// The caller that runs a flight. Landing publishes the outcome and wakes the waiters; if the
+/// flight panics, the drop lands an error instead, so no waiter is left hanging.
 struct Pilot<'a> {
     slot: &'a Slot,
     landed: bool,
@@ -187,7 +317,21 @@ impl Pilot<'_> {
             *self.slot.current.write() = Some(token.clone());
         }
         let mut flight = self.slot.flight.lock();
+        match &outcome {
+            Ok(_) => {
+                flight.consecutive_failures = 0;
+                flight.hold_until = None;
+            }
+            Err(error) => {
+                flight.consecutive_failures = flight.consecutive_failures.saturating_add(1);
+                let until = Instant::now() + hold_after(error, flight.consecutive_failures);
+                flight.hold_until = Some(until);
+            }
+        }
+        let held_until = flight.hold_until.map_or(0, nanos_since_epoch);
+        self.slot.held_until_nanos.store(held_until, Ordering::Relaxed);
         flight.running = false;
+        self.slot.refreshing.store(false, Ordering::Relaxed);
         flight.landed = flight.landed.wrapping_add(1);
         flight.outcome = Some(outcome);
         self.slot.flight_landed.notify_all();
@@ -210,115 +354,210 @@ impl Drop for Pilot<'_> {
 mod tests {
     use std::{
         sync::atomic::{AtomicUsize, Ordering},
-        thread,
         time::SystemTime,
     };
 
     use super::*;
 
+    const HOUR: Duration = Duration::from_secs(3600);
+    const LIMIT: Duration = Duration::from_secs(5);
+
+    /// A fetcher that counts calls and answers with what `answer` says.
+    struct Scripted<A> {
+        calls: AtomicUsize,
+        answer: A,
+    }
+
+    impl<A: Fn(usize) -> Result<Token> + Send + Sync + 'static> Fetch for Scripted<A> {
+        fn fetch(&self) -> Result<Token> {
+            let call = self.calls.fetch_add(1, Ordering::SeqCst);
+            (self.answer)(call)
+        }
+    }
+
+    fn scripted<A: Fn(usize) -> Result<Token> + Send + Sync + 'static>(answer: A) -> Arc<Scripted<A>> {
+        Arc::new(Scripted {
+            calls: AtomicUsize::new(0),
+            answer,
+        })
+    }
+
     fn token(value: &str, lifetime: Duration) -> Token {
         Token::new(value, "api1", lifetime, Instant::now(), SystemTime::now())
     }
 
-    const HOUR: Duration = Duration::from_secs(3600);
-    const LIMIT: Duration = Duration::from_secs(5);
+    fn calls<A>(fetcher: &Scripted<A>) -> usize {
+        fetcher.calls.load(Ordering::SeqCst)
+    }
 
     #[test]
     fn second_get_is_a_hit() {
-        let slot = Slot::default();
-        let first = slot.get(Duration::ZERO, LIMIT, || Ok(token("a", HOUR))).unwrap();
-        let second = slot.get(Duration::ZERO, LIMIT, || panic!("must not fetch")).unwrap();
+        let slot = Arc::new(Slot::default());
+        let fetcher = scripted(|_| Ok(token("a", HOUR)));
+        let (first, served) = slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
+        assert_eq!(served, Served::Miss);
+        let (second, served) = slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
+        assert_eq!(served, Served::Hit);
         assert!(Arc::ptr_eq(&first, &second));
+        assert_eq!(calls(&fetcher), 1);
     }
 
     #[test]
     fn concurrent_misses_share_one_fetch() {
-        let slot = Slot::default();
-        let fetches = AtomicUsize::new(0);
+        let slot = Arc::new(Slot::default());
+        let fetcher = scripted(|_| {
+            thread::sleep(Duration::from_millis(200));
+            Ok(token("a", HOUR))
+        });
         thread::scope(|scope| {
             for _ in 0..32 {
-                scope.spawn(|| {
-                    slot.get(Duration::ZERO, LIMIT, || {
-                        fetches.fetch_add(1, Ordering::SeqCst);
-                        thread::sleep(Duration::from_millis(200));
-                        Ok(token("a", HOUR))
-                    })
-                    .unwrap()
-                });
+                scope.spawn(|| slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap());
             }
         });
-        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert_eq!(calls(&fetcher), 1);
     }
 
     #[test]
-    fn waiters_share_the_error_too() {
-        let slot = Slot::default();
-        let fetches = AtomicUsize::new(0);
+    fn waiters_share_the_error_and_later_callers_are_held_back() {
+        let slot = Arc::new(Slot::default());
+        let fetcher = scripted(|_| {
+            thread::sleep(Duration::from_millis(200));
+            Err(Error::new(Status::Network, "down"))
+        });
         let errors: Vec<Error> = thread::scope(|scope| {
             let handles: Vec<_> = (0..8)
-                .map(|_| {
-                    scope.spawn(|| {
-                        slot.get(Duration::ZERO, LIMIT, || {
-                            fetches.fetch_add(1, Ordering::SeqCst);
-                            thread::sleep(Duration::from_millis(200));
-                            Err(Error::new(Status::Network, "down"))
-                        })
-                        .unwrap_err()
-                    })
-                })
+                .map(|_| scope.spawn(|| slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap_err()))
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
-        assert_eq!(fetches.load(Ordering::SeqCst), 1);
+        assert_eq!(calls(&fetcher), 1);
         assert!(errors.iter().all(|e| e.status() == Status::Network));
+
+        let held = slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap_err();
+        assert_eq!(held.status(), Status::Throttled);
+        assert!(held.retry_after().unwrap() <= FIRST_BACKOFF);
+        assert!(held.message().contains("Last failure: down"), "{held}");
+        assert_eq!(calls(&fetcher), 1);
+    }
+
+    #[test]
+    fn backoff_doubles_to_a_cap_and_refusals_are_remembered_briefly() {
+        let network = Error::new(Status::Network, "down");
+        let backoffs: Vec<u64> = (1..=7).map(|n| hold_after(&network, n).as_secs()).collect();
+        assert_eq!(backoffs, [1, 2, 4, 8, 16, 30, 30]);
+        let refused = Error::new(Status::Oauth, "invalid_client");
+        assert_eq!(hold_after(&refused, 1), REMEMBER_REFUSAL);
+        let asked = Error::new(Status::Http, "busy")
+            .with_http_status(429)
+            .with_retry_after(Some(Duration::from_secs(7)));
+        assert_eq!(hold_after(&asked, 3), Duration::from_secs(7));
+    }
+
+    #[test]
+    fn a_remembered_refusal_keeps_its_status() {
+        let slot = Arc::new(Slot::default());
+        let fetcher = scripted(|_| Err(Error::new(Status::Oauth, "invalid_client")));
+        assert_eq!(
+            slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap_err().status(),
+            Status::Oauth
+        );
+        let again = slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap_err();
+        assert_eq!(again.status(), Status::Oauth);
+        assert!(again.message().contains("remembered"), "{again}");
+        assert_eq!(calls(&fetcher), 1);
+    }
+
+    #[test]
+    fn refresh_ahead_serves_the_old_token_while_a_new_one_is_fetched() {
+        let slot = Arc::new(Slot::default());
+        let fetcher = scripted(|call| {
+            if call > 0 {
+                thread::sleep(Duration::from_millis(300));
+            }
+            Ok(token(&format!("t{call}"), Duration::from_secs(2)))
+        });
+        slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
+        thread::sleep(Duration::from_millis(1_550)); // past 75 %, before the 10 % buffer
+        let started = Instant::now();
+        let (served, how) = slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
+        assert!(
+            started.elapsed() < Duration::from_millis(100),
+            "a hit does not wait for the refresh"
+        );
+        assert_eq!((served.access_token(), how), ("t0", Served::Hit));
+        thread::sleep(Duration::from_millis(400));
+        assert_eq!(
+            slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap().0.access_token(),
+            "t1"
+        );
+        assert_eq!(calls(&fetcher), 2);
+    }
+
+    #[test]
+    fn failed_refresh_keeps_serving_the_valid_token() {
+        let slot = Arc::new(Slot::default());
+        let fetcher = scripted(|call| match call {
+            0 => Ok(token("t0", Duration::from_secs(2))),
+            _ => Err(Error::new(Status::Http, "boom").with_http_status(500)),
+        });
+        slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
+        thread::sleep(Duration::from_millis(1_550));
+        for _ in 0..20 {
+            assert_eq!(
+                slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap().0.access_token(),
+                "t0"
+            );
+            thread::sleep(Duration::from_millis(10));
+        }
+        assert_eq!(calls(&fetcher), 2, "one failed refresh, then backoff");
     }
 
     #[test]
     fn panicking_fetch_releases_waiters_and_the_slot_recovers() {
         let slot = Arc::new(Slot::default());
+        let panicking = scripted(|_| {
+            thread::sleep(Duration::from_millis(200));
+            panic!("injected")
+        });
         let waiter = {
-            let slot = slot.clone();
+            let (slot, panicking) = (slot.clone(), panicking.clone());
             thread::spawn(move || {
                 thread::sleep(Duration::from_millis(50));
-                slot.get(Duration::ZERO, LIMIT, || Ok(token("late", HOUR)))
+                slot.get(Duration::ZERO, LIMIT, &panicking).map(|_| ())
             })
         };
         let panicked = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            slot.get(Duration::ZERO, LIMIT, || {
-                thread::sleep(Duration::from_millis(200));
-                panic!("injected")
-            })
+            slot.get(Duration::ZERO, LIMIT, &panicking)
         }));
         assert!(panicked.is_err());
         assert_eq!(waiter.join().unwrap().unwrap_err().status(), Status::Internal);
-        assert_eq!(
-            slot.get(Duration::ZERO, LIMIT, || Ok(token("b", HOUR)))
-                .unwrap()
-                .access_token(),
-            "b"
-        );
+        thread::sleep(FIRST_BACKOFF);
+        let healthy = scripted(|_| Ok(token("b", HOUR)));
+        assert_eq!(slot.get(Duration::ZERO, LIMIT, &healthy).unwrap().0.access_token(), "b");
     }
 
     #[test]
     fn min_valid_longer_than_the_cached_token_fetches_and_longer_than_any_token_fails() {
-        let slot = Slot::default();
-        slot.get(Duration::ZERO, LIMIT, || Ok(token("short", Duration::from_secs(100))))
-            .unwrap();
-        let long = slot
-            .get(Duration::from_secs(1200), LIMIT, || Ok(token("long", HOUR)))
-            .unwrap();
-        assert_eq!(long.access_token(), "long");
-        let error = slot
-            .get(Duration::from_secs(7200), LIMIT, || Ok(token("again", HOUR)))
-            .unwrap_err();
+        let slot = Arc::new(Slot::default());
+        let fetcher = scripted(|call| {
+            Ok(token(
+                &format!("t{call}"),
+                if call == 0 { Duration::from_secs(100) } else { HOUR },
+            ))
+        });
+        slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
+        let (long, _) = slot.get(Duration::from_secs(1200), LIMIT, &fetcher).unwrap();
+        assert_eq!(long.access_token(), "t1");
+        let error = slot.get(Duration::from_secs(7200), LIMIT, &fetcher).unwrap_err();
         assert_eq!(error.status(), Status::InvalidArgument);
         assert!(error.message().contains("7200"), "{error}");
     }
 
     #[test]
     fn invalidate_drops_only_the_named_token() {
-        let slot = Slot::default();
-        slot.get(Duration::ZERO, LIMIT, || Ok(token("current", HOUR))).unwrap();
+        let slot = Arc::new(Slot::default());
+        slot.get(Duration::ZERO, LIMIT, &scripted(|_| Ok(token("current", HOUR))))
+            .unwrap();
         assert!(!slot.invalidate("older"));
         assert!(slot.holds_usable_token(Instant::now()));
         assert!(slot.invalidate("current"));
@@ -328,20 +567,17 @@ mod tests {
     #[test]
     fn a_stuck_flight_times_out_its_waiters() {
         let slot = Arc::new(Slot::default());
+        let slow = scripted(|_| {
+            thread::sleep(Duration::from_millis(600));
+            Ok(token("slow", HOUR))
+        });
         let pilot = {
-            let slot = slot.clone();
-            thread::spawn(move || {
-                slot.get(Duration::ZERO, LIMIT, || {
-                    thread::sleep(Duration::from_millis(600));
-                    Ok(token("slow", HOUR))
-                })
-            })
+            let (slot, slow) = (slot.clone(), slow.clone());
+            thread::spawn(move || slot.get(Duration::ZERO, LIMIT, &slow).map(|_| ()))
         };
         thread::sleep(Duration::from_millis(100));
         let started = Instant::now();
-        let error = slot
-            .get(Duration::ZERO, Duration::from_millis(100), || unreachable!())
-            .unwrap_err();
+        let error = slot.get(Duration::ZERO, Duration::from_millis(100), &slow).unwrap_err();
         assert_eq!(error.status(), Status::Timeout);
         assert!(started.elapsed() < Duration::from_millis(450));
         pilot.join().unwrap().unwrap();

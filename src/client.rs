@@ -1,35 +1,97 @@
-//! A client: checked options, an HTTP agent, and the cache slot of its identity.
+//! A client: checked options, an HTTP agent, the cache slot of its identity, and counters.
 
 use std::{
-    sync::Arc,
+    ptr,
+    sync::{
+        Arc,
+        atomic::{AtomicPtr, AtomicU64, Ordering},
+    },
+    thread,
     time::{Duration, Instant},
 };
 
 use crate::{
-    cache::{CacheKey, Slot, slot_for},
-    error::{Error, Result, Status},
-    http::Http,
+    cache::{CacheKey, Fetch, Served, Slot},
+    error::{Error, Result},
+    http::{Http, host_of},
+    log::{LogLevel, log},
     oauth::{discovery, token},
     options::{EndpointSource, Options, Settings},
+    process,
+    secret::fingerprint,
     token::Token,
 };
+
+/// Attempts per flight for failures worth retrying at once (connection refused, 5xx, 408).
+const MAX_ATTEMPTS: u32 = 3;
+/// Pause before the second attempt; it doubles before each further one, with jitter.
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
+
+/// What a client has done since it was made.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Stats {
+    /// Token calls answered from the cache.
+    pub hits: u64,
+    /// Token calls that had to wait for a request to the authority.
+    pub misses: u64,
+    /// Token requests this client sent to the authority (retries included).
+    pub requests: u64,
+    /// Of those, the ones that failed.
+    pub failed_requests: u64,
+    /// Token calls that returned an error.
+    pub errors: u64,
+}
+
+#[derive(Default)]
+struct Counters {
+    hits: AtomicU64,
+    misses: AtomicU64,
+    requests: AtomicU64,
+    failed_requests: AtomicU64,
+    errors: AtomicU64,
+}
+
+fn bump(counter: &AtomicU64) {
+    counter.fetch_add(1, Ordering::Relaxed);
+}
 
 /// Gets access tokens for one identity (authority, client, secret, scopes, resource).
 /// Cheap to call from any number of threads; clients with the same identity share one cache
 /// entry, so making a second client does not cost a second token.
+///
+/// Works in a child process after `fork()`: there it starts with an empty cache of its own.
 pub struct Client {
-    settings: Settings,
-    http: Http,
+    settings: Arc<Settings>,
+    key: CacheKey,
+    counters: Arc<Counters>,
+    /// What this client uses in the current fork generation (see `process`).
+    bound: AtomicPtr<Bound>,
+}
+
+/// A client's HTTP agent and cache slot, for one fork generation. A child process never uses
+/// its parent's: a lock in them may be held by a thread that did not survive the fork.
+struct Bound {
+    generation: u64,
+    fetcher: Arc<Fetcher>,
     slot: Arc<Slot>,
+    /// The binding of an earlier generation, kept (never used) until the client is dropped.
+    previous: *mut Bound,
 }
 
 impl Client {
     /// Checks `options` and builds a client. Makes no request: the first token call does.
     pub fn new(options: &Options) -> Result<Client> {
-        let settings = options.resolve()?;
-        let http = Http::new(&settings)?;
-        let slot = slot_for(CacheKey::new(&settings));
-        Ok(Client { settings, http, slot })
+        let settings = Arc::new(options.resolve()?);
+        let key = CacheKey::new(&settings);
+        let counters = Arc::default();
+        let client = Client {
+            settings,
+            key,
+            counters,
+            bound: AtomicPtr::new(ptr::null_mut()),
+        };
+        client.bound()?;
+        Ok(client)
     }
 
     /// A token valid beyond the safety buffer: from the cache, or fetched now.
@@ -40,6 +102,16 @@ impl Client {
     /// A token that stays valid for at least `min_valid` (and beyond the safety buffer).
     /// Fails with `InvalidArgument` if the authority's tokens never live that long.
     pub fn token_valid_for(&self, min_valid: Duration) -> Result<Arc<Token>> {
+        let result = self.get(min_valid);
+        match &result {
+            Ok((_, Served::Hit)) => bump(&self.counters.hits),
+            Ok((_, Served::Miss)) => bump(&self.counters.misses),
+            Err(_) => bump(&self.counters.errors),
+        }
+        result.map(|(token, _)| token)
+    }
+
+    fn get(&self, min_valid: Duration) -> Result<(Arc<Token>, Served)> {
         if min_valid > token::MAX_LIFETIME {
             return Err(Error::invalid_argument(format!(
                 "a minimum validity of {} s is longer than any token lives (at most {} s)",
@@ -47,20 +119,143 @@ impl Client {
                 token::MAX_LIFETIME.as_secs()
             )));
         }
-        self.slot.get(min_valid, self.settings.timeout, || self.fetch())
+        let bound = self.bound()?;
+        bound.slot.get(min_valid, self.settings.timeout, &bound.fetcher)
     }
 
     /// Forgets the cached token if it is `access_token` (say, the API answered 401 to it), so
     /// the next call fetches a new one. A newer cached token is kept. Returns whether the
     /// cached token was dropped.
     pub fn invalidate(&self, access_token: &str) -> bool {
-        self.slot.invalidate(access_token)
+        self.bound().is_ok_and(|bound| bound.slot.invalidate(access_token))
     }
 
+    /// The counters so far.
+    pub fn stats(&self) -> Stats {
+        let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
+        Stats {
+            hits: read(&self.counters.hits),
+            misses: read(&self.counters.misses),
+            requests: read(&self.counters.requests),
+            failed_requests: read(&self.counters.failed_requests),
+            errors: read(&self.counters.errors),
+        }
+    }
+
+    /// This client's agent and slot for the current fork generation, made on first use in it.
+    fn bound(&self) -> Result<&Bound> {
+        let generation = process::generation();
+        loop {
+            let current = self.bound.load(Ordering::Acquire);
+            // SAFETY: bindings are freed only when the client is dropped.
+            if let Some(bound) = unsafe { current.as_ref() } {
+                if bound.generation == generation {
+                    return Ok(bound);
+                }
+            }
+            let fresh = Box::into_raw(Box::new(Bound {
+                generation,
+                fetcher: Arc::new(Fetcher {
+                    http: Http::new(&self.settings)?,
+                    settings: self.settings.clone(),
+                    counters: self.counters.clone(),
+                }),
+                slot: process::registry().slot_for(self.key.clone()),
+                previous: current,
+            }));
+            if self
+                .bound
+                .compare_exchange(current, fresh, Ordering::AcqRel, Ordering::Acquire)
+                .is_err()
+            {
+                // Another thread bound first; ours was never shared.
+                // SAFETY: `fresh` came from Box::into_raw above and nobody else has it.
+                let mut ours = unsafe { Box::from_raw(fresh) };
+                ours.previous = ptr::null_mut();
+            }
+        }
+    }
+}
+
+impl Drop for Client {
+    fn drop(&mut self) {
+        let generation = process::generation();
+        let mut next = *self.bound.get_mut();
+        while !next.is_null() {
+            // SAFETY: every binding in the chain came from Box::into_raw and is owned here.
+            let bound = unsafe { Box::from_raw(next) };
+            next = bound.previous;
+            if bound.generation != generation {
+                // A parent's agent and slot: dropping them could take a lock that a thread of the
+                // parent held at fork time.
+                std::mem::forget(bound);
+            }
+        }
+    }
+}
+
+// SAFETY: `previous` pointers are only followed in `drop`, which has exclusive access; every
+// other field is Send + Sync.
+unsafe impl Send for Bound {}
+// SAFETY: as above.
+unsafe impl Sync for Bound {}
+
+/// Asks the authority for a token: discovery if needed, then the token request, retried when a
+/// failure is worth retrying at once and time is left.
+struct Fetcher {
+    settings: Arc<Settings>,
+    http: Http,
+    counters: Arc<Counters>,
+}
+
+impl Fetch for Fetcher {
     fn fetch(&self) -> Result<Token> {
         #[cfg(feature = "fault-injection")]
         crate::fault::maybe_panic("fetch");
         let deadline = Instant::now() + self.settings.timeout;
+        let mut attempt = 1;
+        loop {
+            match self.attempt(deadline) {
+                Ok(token) => {
+                    log(LogLevel::Info, || {
+                        format!(
+                            "token for client '{}' from {}: valid {} s, fingerprint {:016x}",
+                            self.settings.client_id,
+                            host_of(self.settings.endpoint.url().as_str()),
+                            token.lifetime().as_secs(),
+                            fingerprint(token.access_token().as_bytes())[0]
+                        )
+                    });
+                    return Ok(token);
+                }
+                Err(error) => {
+                    let delay =
+                        FIRST_RETRY_DELAY.mul_f64(f64::from(1u32 << (attempt - 1)) * (1.0 + crate::random::unit()));
+                    let retry = attempt < MAX_ATTEMPTS
+                        && error.is_transient()
+                        && error.retry_after().is_none()
+                        && Instant::now() + delay < deadline;
+                    if !retry {
+                        log(LogLevel::Error, || format!("token request failed: {error}"));
+                        return Err(error);
+                    }
+                    log(LogLevel::Warn, || {
+                        format!(
+                            "token request attempt {attempt} failed, retrying in {} ms: {error}",
+                            delay.as_millis()
+                        )
+                    });
+                    thread::sleep(delay);
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}
+
+impl Fetcher {
+    fn attempt(&self, deadline: Instant) -> Result<Token> {
+        let discovery = &process::registry().discovery;
         let endpoint = match &self.settings.endpoint {
             EndpointSource::TokenEndpoint(url) => url.clone(),
             EndpointSource::Authority(authority) => {
@@ -68,14 +263,18 @@ impl Client {
                     allow_http: self.settings.allow_http,
                     validate_endpoints: self.settings.validate_endpoints,
                 };
-                discovery::token_endpoint(&self.http, authority, &policy, deadline)?
+                discovery.token_endpoint(&self.http, authority, &policy, deadline)?
             }
         };
+        bump(&self.counters.requests);
         let result = token::request(&self.http, &endpoint, &self.settings, deadline);
-        if let (Err(error), EndpointSource::Authority(authority)) = (&result, &self.settings.endpoint) {
-            // The endpoint may have moved: look it up again next time.
-            if matches!(error.status(), Status::Network | Status::Tls) || error.http_status() == 404 {
-                discovery::forget(authority);
+        if let Err(error) = &result {
+            bump(&self.counters.failed_requests);
+            if let EndpointSource::Authority(authority) = &self.settings.endpoint {
+                // The endpoint may have moved: look it up again next time.
+                if error.is_transient() || error.http_status() == 404 {
+                    discovery.forget(authority);
+                }
             }
         }
         result

@@ -25,15 +25,19 @@ mod error;
 #[cfg(feature = "fault-injection")]
 mod fault;
 mod http;
+mod log;
 mod oauth;
 mod options;
+mod process;
+mod random;
 mod secret;
 mod text;
 mod token;
 mod url;
 
-pub use client::Client;
+pub use client::{Client, Stats};
 pub use error::{Error, OauthError, Result, Status};
+pub use log::{LogCallback, LogLevel, set_callback as set_log_callback};
 pub use options::{AuthMethod, OPTION_KEYS, OptionKey, Options, env_var_name};
 pub use text::CText;
 pub use token::Token;

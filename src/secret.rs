@@ -23,17 +23,22 @@ impl Secret {
         &self.0
     }
 
-    /// A per-process, keyed 128-bit fingerprint: equal secrets give equal fingerprints, and the
-    /// fingerprint cannot be checked against a guessed secret outside this process.
+    /// See [`fingerprint`].
     pub fn fingerprint(&self) -> [u64; 2] {
-        static KEYS: Lazy<[std::collections::hash_map::RandomState; 2]> =
-            Lazy::new(|| [Default::default(), Default::default()]);
-        KEYS.each_ref().map(|key| {
-            let mut hasher = key.build_hasher();
-            hasher.write(self.0.as_bytes());
-            hasher.finish()
-        })
+        fingerprint(self.0.as_bytes())
     }
+}
+
+/// A per-process, keyed 128-bit fingerprint: equal inputs give equal fingerprints, and a
+/// fingerprint cannot be checked against a guessed secret or token outside this process.
+pub fn fingerprint(bytes: &[u8]) -> [u64; 2] {
+    static KEYS: Lazy<[std::collections::hash_map::RandomState; 2]> =
+        Lazy::new(|| [Default::default(), Default::default()]);
+    KEYS.each_ref().map(|key| {
+        let mut hasher = key.build_hasher();
+        hasher.write(bytes);
+        hasher.finish()
+    })
 }
 
 impl fmt::Debug for Secret {

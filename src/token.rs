@@ -2,12 +2,20 @@
 
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
-use crate::text::CText;
+use crate::{random, text::CText};
 
 /// How much of a token's life is held back so a token is never used at the very edge of its
 /// expiry: 10 % of the lifetime, at most a minute. A 5-second token stays usable for 4.5 s.
 fn safety_buffer(lifetime: Duration) -> Duration {
     (lifetime / 10).min(Duration::from_secs(60))
+}
+
+/// When a background refresh starts: at 75 % of the lifetime, less a random part of the
+/// safety buffer, so that processes started together do not refresh together.
+fn refresh_point(lifetime: Duration) -> Duration {
+    lifetime
+        .mul_f64(0.75)
+        .saturating_sub(safety_buffer(lifetime).mul_f64(random::unit()))
 }
 
 /// An OAuth 2.0 Bearer access token and when it expires.
@@ -21,6 +29,7 @@ pub struct Token {
     expires_at: Instant,
     expires_at_unix: i64,
     safety_buffer: Duration,
+    refresh_at: Instant,
 }
 
 impl Token {
@@ -45,6 +54,7 @@ impl Token {
             expires_at: sent_at + lifetime,
             expires_at_unix,
             safety_buffer: safety_buffer(lifetime),
+            refresh_at: sent_at + refresh_point(lifetime),
         }
     }
 
@@ -84,6 +94,11 @@ impl Token {
         self.expires_at.saturating_duration_since(now)
     }
 
+    /// Whether a background refresh is due at `now`.
+    pub(crate) fn refresh_due(&self, now: Instant) -> bool {
+        now >= self.refresh_at
+    }
+
     /// Whether the token may be handed out at `now` to a caller who needs it valid for
     /// `min_valid`: its remaining life must exceed both `min_valid` and the safety buffer.
     pub fn usable(&self, now: Instant, min_valid: Duration) -> bool {
@@ -112,6 +127,22 @@ mod tests {
         assert!(!token.usable(start, Duration::from_secs(3600)));
         assert!(token.usable(start + Duration::from_secs(2399), Duration::from_secs(1200)));
         assert!(!token.usable(start + Duration::from_secs(2401), Duration::from_secs(1200)));
+    }
+
+    #[test]
+    fn refresh_is_due_between_65_and_75_percent_of_the_lifetime() {
+        for _ in 0..50 {
+            let point = refresh_point(Duration::from_secs(100));
+            assert!(
+                point >= Duration::from_secs(65) && point <= Duration::from_secs(75),
+                "{point:?}"
+            );
+        }
+        let hour = refresh_point(Duration::from_secs(3600));
+        assert!(
+            hour >= Duration::from_secs(2640) && hour <= Duration::from_secs(2700),
+            "{hour:?}"
+        );
     }
 
     #[test]

@@ -49,6 +49,12 @@ fn panic_during_a_fetch_becomes_internal_and_the_next_call_works() {
     unsafe { vf_error_free(error) };
 
     unsafe { std::env::remove_var("VF_TEST_PANIC_AT") };
+    // A failed request holds the next one back for a second (the backoff); then all is well.
+    let mut held = ptr::null_mut();
+    assert_eq!(unsafe { vf_token_get(client, &mut token, &mut held) }, Status::Throttled);
+    assert!(unsafe { vf_error_retry_after_ms(held) } <= 1000);
+    unsafe { vf_error_free(held) };
+    std::thread::sleep(std::time::Duration::from_millis(1100));
     assert_eq!(unsafe { vf_token_get(client, &mut token, ptr::null_mut()) }, Status::Ok);
     unsafe {
         vf_token_free(token);

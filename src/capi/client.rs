@@ -53,3 +53,42 @@ pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
         }
     })
 }
+
+/// Counters of one client since it was made, read with vf_client_stats().
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct vf_stats {
+    /// Token calls answered from the cache.
+    pub hits: u64,
+    /// Token calls that had to wait for a request to the authority.
+    pub misses: u64,
+    /// Token requests this client sent to the authority, retries included.
+    pub requests: u64,
+    /// Of those, the ones that failed.
+    pub failed_requests: u64,
+    /// Token calls that returned an error.
+    pub errors: u64,
+}
+
+/// Copies the client's counters into `*out`. Safe to call while other threads use the client.
+///
+/// # Safety
+/// `client` is NULL or a live client; `out` is NULL or points to a writable vf_stats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vf_client_stats(client: *const vf_client, out: *mut vf_stats) -> Status {
+    call("vf_client_stats", std::ptr::null_mut(), || {
+        // SAFETY: per this function's contract.
+        let client = unsafe { super::arg(client, "client")? };
+        // SAFETY: per this function's contract.
+        let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid_argument("'out' is NULL"))?;
+        let stats = client.inner.stats();
+        *out = vf_stats {
+            hits: stats.hits,
+            misses: stats.misses,
+            requests: stats.requests,
+            failed_requests: stats.failed_requests,
+            errors: stats.errors,
+        };
+        Ok(())
+    })
+}

@@ -1,9 +1,12 @@
 //! Library-wide functions: version, ABI version, status names.
 
-use std::ffi::c_char;
+use std::ffi::{c_char, c_void};
 
 use super::guard;
-use crate::error::Status;
+use crate::{
+    error::Status,
+    log::{self, LogCallback},
+};
 
 /// Incremented on every change that breaks binary compatibility.
 const ABI_VERSION: u32 = 1;
@@ -32,4 +35,17 @@ pub extern "C" fn vf_status_name(status: u32) -> *const c_char {
             .as_ptr()
             .cast()
     })
+}
+
+/// Sends the library's log messages to `callback` (NULL: silence, the default), with
+/// `user_data` passed back on every call. Messages never contain a secret, a request body or an
+/// access token. The callback may run on any thread, including the library's short-lived
+/// refresh threads, and must return normally (no longjmp, no C++ exception). The message is
+/// valid only during the call. Process-wide: the last call wins.
+///
+/// # Safety
+/// `callback`, if not NULL, stays callable with `user_data` for as long as the library may log.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vf_set_log_callback(callback: LogCallback, user_data: *mut c_void) {
+    guard((), || log::set_callback(callback, user_data))
 }

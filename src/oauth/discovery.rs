@@ -6,13 +6,13 @@ use std::{
     time::{Duration, Instant},
 };
 
-use once_cell::sync::Lazy;
 use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::{
     error::{Error, Result, Status},
     http::Http,
+    log::{LogLevel, log},
     options::require_https_policy,
     url::HttpUrl,
 };
@@ -30,24 +30,43 @@ pub struct Policy {
 
 type Key = (HttpUrl, Policy);
 
-static DISCOVERED: Lazy<Mutex<HashMap<Key, (HttpUrl, Instant)>>> = Lazy::new(Default::default);
-
-/// The token endpoint of `authority`, from the cache or fetched now.
-pub fn token_endpoint(http: &Http, authority: &HttpUrl, policy: &Policy, deadline: Instant) -> Result<HttpUrl> {
-    let key = (authority.clone(), policy.clone());
-    if let Some((endpoint, fetched)) = DISCOVERED.lock().get(&key) {
-        if fetched.elapsed() < DISCOVERY_LIFETIME {
-            return Ok(endpoint.clone());
-        }
-    }
-    let endpoint = fetch(http, authority, policy, deadline)?;
-    DISCOVERED.lock().insert(key, (endpoint.clone(), Instant::now()));
-    Ok(endpoint)
+/// Discovered token endpoints, per authority and policy.
+#[derive(Default)]
+pub struct DiscoveryCache {
+    endpoints: Mutex<HashMap<Key, (HttpUrl, Instant)>>,
 }
 
-/// Drops what was discovered for `authority`, so the next request fetches the document again.
-pub fn forget(authority: &HttpUrl) {
-    DISCOVERED.lock().retain(|(cached, _), _| cached != authority);
+impl DiscoveryCache {
+    /// The token endpoint of `authority`, from the cache or fetched now.
+    pub fn token_endpoint(
+        &self,
+        http: &Http,
+        authority: &HttpUrl,
+        policy: &Policy,
+        deadline: Instant,
+    ) -> Result<HttpUrl> {
+        let key = (authority.clone(), policy.clone());
+        if let Some((endpoint, fetched)) = self.endpoints.lock().get(&key) {
+            if fetched.elapsed() < DISCOVERY_LIFETIME {
+                return Ok(endpoint.clone());
+            }
+        }
+        let endpoint = fetch(http, authority, policy, deadline)?;
+        log(LogLevel::Info, || {
+            format!(
+                "discovered token endpoint {} for {}",
+                endpoint.as_str(),
+                authority.as_str()
+            )
+        });
+        self.endpoints.lock().insert(key, (endpoint.clone(), Instant::now()));
+        Ok(endpoint)
+    }
+
+    /// Drops what was discovered for `authority`, so the next request fetches the document again.
+    pub fn forget(&self, authority: &HttpUrl) {
+        self.endpoints.lock().retain(|(cached, _), _| cached != authority);
+    }
 }
 
 fn fetch(http: &Http, authority: &HttpUrl, policy: &Policy, deadline: Instant) -> Result<HttpUrl> {
