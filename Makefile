@@ -33,7 +33,7 @@ tests/authority/node_modules/.package-lock.json: tests/authority/package-lock.js
 	npm ci --prefix tests/authority --no-audit --no-fund
 
 # Debian packages, installed only when missing (apt-get update runs once, and only then).
-APT_PACKAGES := valgrind pkg-config
+APT_PACKAGES := valgrind pkg-config openssl
 deps-system:
 	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then \

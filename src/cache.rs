@@ -256,9 +256,9 @@ impl Slot {
 fn held_back(flight: &Flight, wait: Duration) -> Error {
     let seconds = wait.as_secs_f64();
     match &flight.outcome {
-        Some(Err(error)) if !error.is_transient() => error
-            .clone()
-            .context(&format!("(remembered; the authority is asked again in {seconds:.1} s)")),
+        Some(Err(error)) if !error.is_transient() => error.clone().context_after(&format!(
+            " (remembered; the authority is asked again in {seconds:.1} s)"
+        )),
         Some(Err(error)) => {
             let reason = if error.retry_after().is_some() {
                 "the authority asked to wait (Retry-After)".to_owned()

@@ -168,6 +168,12 @@ impl Error {
                 .is_some_and(|o| o.error.as_str() == "temporarily_unavailable")
     }
 
+    /// The same error with `suffix` put after its message.
+    pub(crate) fn context_after(mut self, suffix: &str) -> Error {
+        self.message = CText::new(format!("{}{suffix}", self.message.as_str()));
+        self
+    }
+
     /// The status family.
     pub fn status(&self) -> Status {
         self.status

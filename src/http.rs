@@ -180,9 +180,10 @@ fn io_error(error: &std::io::Error, host: &str) -> Error {
         return Error::new(Status::Tls, format!("TLS with {host} failed: {inner}"));
     }
     match error.kind() {
-        ErrorKind::TimedOut | ErrorKind::WouldBlock => {
-            Error::new(Status::Timeout, format!("{host} did not answer in time"))
-        }
+        ErrorKind::TimedOut | ErrorKind::WouldBlock => Error::new(
+            Status::Timeout,
+            format!("{host} did not answer within the timeout (timeout_ms)"),
+        ),
         ErrorKind::UnexpectedEof => {
             Error::protocol(format!("{host} closed the connection before the response was complete"))
         }

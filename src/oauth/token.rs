@@ -69,13 +69,13 @@ pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: I
             ))
             .with_http_status(reply.status))
         }
-        status => Err(refusal(status, &reply.body, host).with_retry_after(reply.retry_after)),
+        status => Err(refusal(status, &reply.body, host, reply.retry_after)),
     }
 }
 
 /// The error for a non-2xx answer: the OAuth error if the body has one, else the bare status.
-fn refusal(status: u16, body: &[u8], host: &str) -> Error {
-    match super::oauth_error(body) {
+fn refusal(status: u16, body: &[u8], host: &str, retry_after: Option<Duration>) -> Error {
+    let error = match super::oauth_error(body) {
         Some(oauth) => {
             let mut message = format!("the authority at {host} refused the token request: {}", oauth.error);
             if let Some(description) = &oauth.description {
@@ -91,6 +91,12 @@ fn refusal(status: u16, body: &[u8], host: &str) -> Error {
             format!("the token endpoint at {host} answered HTTP {status} without an OAuth error"),
         )
         .with_http_status(status),
+    };
+    match retry_after {
+        Some(wait) => error
+            .context_after(&format!("; it asked to wait {} s (Retry-After)", wait.as_secs()))
+            .with_retry_after(Some(wait)),
+        None => error,
     }
 }
 
@@ -233,6 +239,7 @@ mod tests {
             401,
             br#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
             "h:1",
+            None,
         );
         assert_eq!(error.status(), Status::Oauth);
         assert_eq!(error.http_status(), 401);
@@ -251,8 +258,20 @@ mod tests {
     }
 
     #[test]
+    fn retry_after_is_kept_and_said() {
+        let error = refusal(429, b"{}", "h:1", Some(Duration::from_secs(30)));
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
+        assert!(
+            error
+                .message()
+                .ends_with("HTTP 429 without an OAuth error; it asked to wait 30 s (Retry-After)"),
+            "{error}"
+        );
+    }
+
+    #[test]
     fn bare_status_becomes_an_http_error_without_the_body() {
-        let error = refusal(500, b"stack trace with client_secret=hunter2", "h:1");
+        let error = refusal(500, b"stack trace with client_secret=hunter2", "h:1", None);
         assert_eq!(error.status(), Status::Http);
         assert_eq!(error.http_status(), 500);
         assert!(!error.message().contains("hunter2"));

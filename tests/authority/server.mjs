@@ -16,12 +16,18 @@
 //                                client_secret_basic and client_secret_post are
 //                                interchangeable, as in oidc-provider and IdentityServer
 //   VF_TEST_VERBOSE              "1": oidc-provider notices and a request log on stderr
+//   VF_TEST_TLS_CERT, VF_TEST_TLS_KEY
+//                                PEM files: serve https instead of http
+//   VF_TEST_HOST_NAME            host name in the issuer and the printed URLs (default
+//                                127.0.0.1; e.g. localhost, to match a TLS certificate)
 //
 // stdout carries exactly one line, once listening:
 //   {"authority":"http://127.0.0.1:PORT/ISSUER_PATH","port":PORT,"stats":"http://127.0.0.1:PORT/__test/stats"}
 
 import { generateKeyPair, randomBytes } from 'node:crypto';
-import { createServer } from 'node:http';
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
 
 const VERBOSE = process.env.VF_TEST_VERBOSE === '1';
 const STRICT_AUTH_METHOD = process.env.VF_TEST_STRICT_AUTH_METHOD === '1';
@@ -209,6 +215,15 @@ function handleTestControl(req, res, pathname) {
 
 let providerCallback;
 
+const TLS_CERT = process.env.VF_TEST_TLS_CERT;
+const TLS_KEY = process.env.VF_TEST_TLS_KEY;
+if (Boolean(TLS_CERT) !== Boolean(TLS_KEY)) fail('set both VF_TEST_TLS_CERT and VF_TEST_TLS_KEY, or neither');
+const HOST_NAME = process.env.VF_TEST_HOST_NAME || '127.0.0.1';
+
+const createServer = TLS_CERT
+  ? (handler) => createHttpsServer({ cert: readFileSync(TLS_CERT), key: readFileSync(TLS_KEY) }, handler)
+  : createHttpServer;
+
 const server = createServer(async (req, res) => {
   const rawUrl = req.url ?? '/';
   const q = rawUrl.indexOf('?');
@@ -282,7 +297,7 @@ server.on('error', (err) => fail(`server error: ${err.message}`));
 
 server.listen(PORT, '127.0.0.1', () => {
   const { port } = server.address();
-  const origin = `http://127.0.0.1:${port}`;
+  const origin = `${TLS_CERT ? 'https' : 'http'}://${HOST_NAME}:${port}`;
   const issuer = `${origin}${ISSUER_PATH}`;
   const provider = buildProvider(issuer);
   provider.proxy = false;

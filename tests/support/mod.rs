@@ -9,6 +9,8 @@ use std::{
     process::{Child, Command, Stdio},
 };
 
+pub mod fault;
+
 use serde_json::Value;
 use vidiflow_auth::Options;
 

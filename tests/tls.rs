@@ -1,0 +1,167 @@
+//! TLS against the dev authority served over https with a CA this test generates (openssl).
+
+mod support;
+
+use std::{
+    path::{Path, PathBuf},
+    process::Command,
+};
+
+use support::{Authority, POST_CLIENT};
+use vidiflow_auth::{Client, Options, Status};
+
+/// A throw-away CA and a server certificate for `localhost` signed by it.
+struct Pki {
+    dir: PathBuf,
+}
+
+impl Pki {
+    fn new(name: &str) -> Pki {
+        let dir = std::env::temp_dir().join(format!("vf-tls-{name}-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let openssl = |args: &[&str]| {
+            let output = Command::new("openssl")
+                .args(args)
+                .current_dir(&dir)
+                .output()
+                .expect("openssl is installed");
+            assert!(
+                output.status.success(),
+                "openssl {args:?}: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        };
+        std::fs::write(dir.join("san.ext"), "subjectAltName=DNS:localhost\n").unwrap();
+        openssl(&[
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "ca.key",
+            "-out",
+            "ca.pem",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=vidiflow-auth test CA",
+        ]);
+        openssl(&[
+            "req",
+            "-new",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-keyout",
+            "server.key",
+            "-out",
+            "server.csr",
+            "-subj",
+            "/CN=localhost",
+        ]);
+        openssl(&[
+            "x509",
+            "-req",
+            "-in",
+            "server.csr",
+            "-CA",
+            "ca.pem",
+            "-CAkey",
+            "ca.key",
+            "-CAcreateserial",
+            "-out",
+            "server.pem",
+            "-days",
+            "2",
+            "-extfile",
+            "san.ext",
+        ]);
+        Pki { dir }
+    }
+
+    fn path(&self, file: &str) -> String {
+        self.dir.join(file).to_str().unwrap().to_owned()
+    }
+
+    fn authority(&self) -> Authority {
+        Authority::start_with(&[
+            ("VF_TEST_TLS_CERT", &self.path("server.pem")),
+            ("VF_TEST_TLS_KEY", &self.path("server.key")),
+            ("VF_TEST_HOST_NAME", "localhost"),
+        ])
+    }
+}
+
+impl Drop for Pki {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+fn options(authority: &Authority, url: &str) -> Options {
+    authority.options(POST_CLIENT).with("authority", url).unwrap()
+}
+
+#[test]
+fn https_authority_is_trusted_through_ca_file() {
+    let pki = Pki::new("trusted");
+    let authority = pki.authority();
+    assert!(authority.url.starts_with("https://localhost:"), "{}", authority.url);
+    let options = options(&authority, &authority.url)
+        .with("ca_file", &pki.path("ca.pem"))
+        .unwrap();
+    let token = Client::new(&options).unwrap().token().unwrap();
+    assert_eq!(token.scope(), "api1");
+}
+
+#[test]
+fn untrusted_certificate_is_a_tls_error_naming_the_host() {
+    let pki = Pki::new("untrusted");
+    let authority = pki.authority();
+    let error = Client::new(&options(&authority, &authority.url))
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(error.status(), Status::Tls, "{error}");
+    assert!(error.message().contains("localhost"), "{error}");
+    println!("untrusted: {error}");
+}
+
+#[test]
+fn wrong_host_name_is_a_tls_error_naming_the_host() {
+    let pki = Pki::new("wrong-host");
+    let authority = pki.authority();
+    let by_address = authority.url.replace("localhost", "127.0.0.1");
+    let options = options(&authority, &by_address)
+        .with("ca_file", &pki.path("ca.pem"))
+        .unwrap();
+    let error = Client::new(&options).unwrap().token().unwrap_err();
+    assert_eq!(error.status(), Status::Tls, "{error}");
+    assert!(error.message().contains("127.0.0.1"), "{error}");
+    println!("wrong host: {error}");
+}
+
+#[test]
+fn unreadable_or_empty_ca_file_is_refused_when_the_client_is_made() {
+    let pki = Pki::new("bad-ca");
+    std::fs::write(pki.dir.join("empty.pem"), "not a certificate\n").unwrap();
+    let authority_url = "https://localhost:1/core";
+    let base = Options::new()
+        .with("authority", authority_url)
+        .unwrap()
+        .with("client_id", "x")
+        .unwrap();
+    let base = base.with("client_secret", "s").unwrap();
+    for (file, expect) in [("missing.pem", "cannot read"), ("empty.pem", "no certificate")] {
+        let path = Path::new(&pki.path(file)).to_str().unwrap().to_owned();
+        let error = Client::new(&base.clone().with("ca_file", &path).unwrap())
+            .err()
+            .expect("refused");
+        assert_eq!(error.status(), Status::Tls, "{error}");
+        assert!(
+            error.message().contains(expect) && error.message().contains("ca_file"),
+            "{error}"
+        );
+    }
+}
