@@ -51,7 +51,10 @@ fn panic_during_a_fetch_becomes_internal_and_the_next_call_works() {
     unsafe { std::env::remove_var("VF_TEST_PANIC_AT") };
     // A failed request holds the next one back for a second (the backoff); then all is well.
     let mut held = ptr::null_mut();
-    assert_eq!(unsafe { vf_token_get(client, &mut token, &mut held) }, Status::Throttled);
+    assert_eq!(
+        unsafe { vf_token_get(client, &mut token, &mut held) },
+        Status::Throttled
+    );
     assert!(unsafe { vf_error_retry_after_ms(held) } <= 1000);
     unsafe { vf_error_free(held) };
     std::thread::sleep(std::time::Duration::from_millis(1100));

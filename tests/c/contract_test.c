@@ -74,6 +74,59 @@ static void test_bad_secret(void) {
     vf_client_free(client);
 }
 
+/* Log lines seen through the callback; each is checked for the secret as it arrives. */
+static int log_lines, secret_in_log;
+
+static void on_log(void *user_data, vf_log_level level, const char *message) {
+    const char *secret = user_data;
+    (void)level;
+    log_lines++;
+    if (strstr(message, secret) != NULL) secret_in_log = 1;
+}
+
+static void test_log_and_stats(void) {
+    vf_set_log_callback(on_log, getenv("VF_CLIENT_SECRET"));
+    vf_client *client = client_from_env(NULL);
+    vf_options *options = vf_options_new();
+    CHECK(vf_options_from_env(options, NULL) == VF_STATUS_OK);
+    CHECK(vf_options_set(options, "scope", "api2", NULL) == VF_STATUS_OK); /* a cold cache entry */
+    vf_client *cold = NULL;
+    CHECK(vf_client_new(options, &cold, NULL) == VF_STATUS_OK);
+    vf_options_free(options);
+    vf_token *token = NULL;
+    for (int i = 0; i < 3; i++) {
+        CHECK(vf_token_get(cold, &token, NULL) == VF_STATUS_OK);
+        vf_token_free(token);
+    }
+    vf_stats stats;
+    memset(&stats, 0xff, sizeof stats);
+    CHECK(vf_client_stats(cold, &stats) == VF_STATUS_OK);
+    CHECK(stats.hits == 2 && stats.misses == 1 && stats.requests == 1);
+    CHECK(stats.failed_requests == 0 && stats.errors == 0);
+    CHECK(log_lines >= 1 && !secret_in_log);
+    vf_set_log_callback(NULL, NULL);
+    vf_client_free(cold);
+    vf_client_free(client);
+}
+
+static void test_bad_values(void) {
+    vf_options *options = vf_options_new();
+    vf_error *err = NULL;
+    size_t size = 1024 * 1024;
+    char *huge = malloc(size + 1);
+    memset(huge, 'a', size);
+    huge[size] = '\0';
+    CHECK(vf_options_set(options, "scope", huge, &err) == VF_STATUS_CONFIG);
+    CHECK(strstr(vf_error_message(err), "too long") != NULL);
+    vf_error_free(err);
+    free(huge);
+    CHECK(vf_options_set(options, "client_secret", "abc\r\nInjected: 1", &err) == VF_STATUS_CONFIG);
+    CHECK(strstr(vf_error_message(err), "client_secret") != NULL && strstr(vf_error_message(err), "abc") == NULL);
+    vf_error_free(err);
+    CHECK(vf_options_set(options, "timeout_ms", "soon", NULL) == VF_STATUS_CONFIG);
+    vf_options_free(options);
+}
+
 static void test_nulls(void) {
     vf_error *err = NULL;
     vf_token *token = NULL;
@@ -95,11 +148,23 @@ static void test_nulls(void) {
     CHECK(vf_token_get_valid_for(NULL, 1, &token, NULL) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(vf_token_invalidate(NULL, "x") == VF_STATUS_INVALID_ARGUMENT);
     CHECK(token == NULL);
+    CHECK(vf_client_stats(NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    vf_client *real = client_from_env(NULL);
+    CHECK(vf_token_get(real, NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_token_get_valid_for(real, 1, NULL, &err) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(strstr(vf_error_message(err), "'out' is NULL") != NULL);
+    vf_error_free(err);
+    CHECK(vf_token_invalidate(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_client_stats(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    vf_client_free(real);
+    vf_set_log_callback(NULL, NULL);
     CHECK(vf_token_access_token(NULL) == NULL && vf_token_authorization(NULL) == NULL);
     CHECK(vf_token_type(NULL) == NULL && vf_token_scope(NULL) == NULL);
     CHECK(vf_token_expires_at(NULL) == 0 && vf_token_expires_in(NULL) == 0);
     CHECK(vf_error_status(NULL) == VF_STATUS_INVALID_ARGUMENT && vf_error_message(NULL) == NULL);
     CHECK(vf_error_oauth_error(NULL) == NULL && vf_error_http_status(NULL) == 0);
+    CHECK(vf_error_oauth_description(NULL) == NULL && vf_error_oauth_uri(NULL) == NULL);
+    CHECK(vf_error_retry_after_ms(NULL) == 0);
     CHECK(strcmp(vf_status_name(VF_STATUS_TLS), "VF_STATUS_TLS") == 0);
     CHECK(strcmp(vf_status_name(4000000000u), "VF_STATUS_UNKNOWN") == 0);
     CHECK(vf_abi_version() == 1 && strlen(vf_version()) > 0);
@@ -136,6 +201,8 @@ int main(void) {
     test_token();
     test_bad_secret();
     test_threads();
+    test_log_and_stats();
+    test_bad_values();
     printf("%d passed, %d failed\n", passed, failed);
     return failed == 0 ? 0 : 1;
 }
