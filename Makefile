@@ -17,7 +17,7 @@ VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite --erro
 TEST_TARGETS := test-rust test-c
 DEMO_TARGETS := demo-c
 
-.PHONY: all build deps deps-node deps-system test demo header lint test-rust test-c demo-c clean
+.PHONY: all build deps deps-node deps-system test demo header lint stress test-rust test-c demo-c clean
 
 all: build
 
@@ -66,6 +66,11 @@ demo-c: build
 	$(CC) $(CFLAGS_STRICT) examples/c/get_token.c -o $(BUILD_DIR)/get_token -L$(LIB_DIR) -lvidiflow_auth
 	@echo "== C: examples/c/get_token.c"
 	LD_LIBRARY_PATH=$(LIB_DIR) $(WITH_AUTHORITY) $(BUILD_DIR)/get_token
+
+# The long concurrency stress run (a 5 s version is part of make test).
+STRESS_SECONDS ?= 60
+stress: deps-node
+	$(CARGO) run --release --example stress -- $(STRESS_SECONDS)
 
 # Refreshes the committed header from the Rust sources.
 header:

@@ -31,6 +31,8 @@ mod options;
 mod process;
 mod random;
 mod secret;
+#[cfg(test)]
+mod testing;
 mod text;
 mod token;
 mod url;
@@ -41,3 +43,10 @@ pub use log::{LogCallback, LogLevel, set_callback as set_log_callback};
 pub use options::{AuthMethod, OPTION_KEYS, OptionKey, Options, env_var_name};
 pub use text::CText;
 pub use token::Token;
+
+/// Entry points for the fuzz targets in `fuzz/`; compiled only under `cargo fuzz`.
+#[cfg(fuzzing)]
+#[doc(hidden)]
+pub mod fuzzing {
+    pub use crate::oauth::{discovery::fuzz_document as discovery_document, token::fuzz_response as token_response};
+}

@@ -545,6 +545,26 @@ mod tests {
     }
 
     #[test]
+    fn property_any_key_and_value_gives_ok_or_an_error_that_never_echoes_the_value() {
+        let mut generate = crate::testing::Gen::new(0x0971);
+        for _ in 0..5_000 {
+            let key = if generate.below(4) == 0 {
+                generate.text(12)
+            } else {
+                OPTION_KEYS[generate.below(OPTION_KEYS.len())].name.to_owned()
+            };
+            let value = format!("zq{}", generate.text(30));
+            if let Err(error) = Options::new().set(&key, &value) {
+                assert_eq!(error.status(), Status::Config);
+                assert!(error.message().starts_with("option '"), "{error}");
+                if value.trim().len() > 6 {
+                    assert!(!error.message().contains(value.trim()), "{key:?}: {error}");
+                }
+            }
+        }
+    }
+
+    #[test]
     fn debug_output_hides_the_secret() {
         let text = format!("{:?} {:?}", complete(), complete().resolve().unwrap());
         assert!(!text.contains(SECRET), "{text}");

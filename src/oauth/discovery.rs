@@ -83,6 +83,22 @@ fn fetch(http: &Http, authority: &HttpUrl, policy: &Policy, deadline: Instant) -
     parse_document(&reply.body, authority, policy).map_err(|error| error.context(&context))
 }
 
+/// Parses a discovery document, for the fuzzer: must never panic, whatever the bytes.
+#[cfg(fuzzing)]
+pub fn fuzz_document(body: &[u8]) {
+    let authority = HttpUrl::parse("https://auth.example.com/core", "authority").expect("a valid URL");
+    for validate_endpoints in [true, false] {
+        let _ = parse_document(
+            body,
+            &authority,
+            &Policy {
+                allow_http: false,
+                validate_endpoints,
+            },
+        );
+    }
+}
+
 /// Checks the document and returns its token endpoint.
 fn parse_document(body: &[u8], authority: &HttpUrl, policy: &Policy) -> Result<HttpUrl> {
     let discovery_error = |message: String| Error::new(Status::Discovery, message);
@@ -171,6 +187,19 @@ mod tests {
             ..STRICT
         };
         assert!(parse(&doc, &lax).unwrap_err().message().contains("allow_http"));
+    }
+
+    #[test]
+    fn property_mangled_documents_never_panic_and_accepted_endpoints_obey_the_policy() {
+        let mut generate = crate::testing::Gen::new(0xd15c);
+        let seed = format!(r#"{{"issuer":"{AUTHORITY}","token_endpoint":"{AUTHORITY}/connect/token"}}"#);
+        let authority = HttpUrl::parse(AUTHORITY, "a").unwrap();
+        for _ in 0..5_000 {
+            let body = generate.mutate(seed.as_bytes());
+            if let Ok(endpoint) = parse_document(&body, &authority, &STRICT) {
+                assert!(endpoint.same_origin(&authority), "{}", endpoint.as_str());
+            }
+        }
     }
 
     #[test]

@@ -107,6 +107,37 @@ mod tests {
         }
     }
 
+    /// Decodes what `push_encoded` wrote (the form-urlencoded parser a server runs).
+    fn decode(encoded: &str) -> String {
+        let bytes = encoded.as_bytes();
+        let mut out = Vec::new();
+        let mut i = 0;
+        while i < bytes.len() {
+            match bytes[i] {
+                b'+' => out.push(b' '),
+                b'%' => {
+                    out.push(u8::from_str_radix(&encoded[i + 1..i + 3], 16).unwrap());
+                    i += 2;
+                }
+                b => out.push(b),
+            }
+            i += 1;
+        }
+        String::from_utf8(out).unwrap()
+    }
+
+    #[test]
+    fn property_encoding_round_trips_and_never_leaves_a_delimiter() {
+        let mut generate = crate::testing::Gen::new(0x5eed);
+        for _ in 0..2_000 {
+            let value = generate.text(40);
+            let mut encoded = String::new();
+            push_encoded(&mut encoded, &value);
+            assert!(!encoded.contains(['&', '=', ' ', '\r', '\n', '\0']), "{encoded}");
+            assert_eq!(decode(&encoded), value);
+        }
+    }
+
     #[test]
     fn basic_header_encodes_id_and_secret_first() {
         // base64("vf-basic:a%2Bb%2Fc%3Dd%25e%26f%3Ag")

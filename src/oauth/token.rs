@@ -148,6 +148,14 @@ fn parse_response(body: &[u8], default_lifetime: Duration) -> Result<Granted> {
     })
 }
 
+/// Parses a token response body, for the fuzzer: must never panic, whatever the bytes.
+#[cfg(fuzzing)]
+pub fn fuzz_response(body: &[u8]) {
+    if let Ok(granted) = parse_response(body, Duration::from_secs(300)) {
+        assert!(!granted.access_token.is_empty() && granted.lifetime <= MAX_LIFETIME);
+    }
+}
+
 /// `expires_in` as a JSON number or a numeric string; it must be positive.
 fn parse_expires_in(value: &Value) -> Result<Duration> {
     let seconds = match value {
@@ -230,6 +238,19 @@ mod tests {
             let error = parse(body).unwrap_err();
             assert_eq!(error.status(), Status::Protocol, "{body}");
             assert!(error.message().contains(expect), "{body}: {error}");
+        }
+    }
+
+    #[test]
+    fn property_mangled_responses_never_panic_and_tokens_stay_header_safe() {
+        let mut generate = crate::testing::Gen::new(0x70c3);
+        let seed = br#"{"access_token":"eyJ0.eyJp.AHDk","expires_in":3600,"token_type":"Bearer","scope":"api1"}"#;
+        for _ in 0..5_000 {
+            let body = generate.mutate(seed);
+            if let Ok(granted) = parse_response(&body, DEFAULT) {
+                assert!(granted.access_token.bytes().all(|b| b.is_ascii_graphic()));
+                assert!(granted.lifetime >= Duration::from_secs(1) && granted.lifetime <= MAX_LIFETIME);
+            }
         }
     }
 

@@ -10,6 +10,7 @@ use std::{
 };
 
 pub mod fault;
+pub mod stress;
 
 use serde_json::Value;
 use vidiflow_auth::Options;
