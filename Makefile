@@ -50,13 +50,16 @@ test: deps lint
 	@echo "make test: all suites passed ($(TEST_TARGETS))"
 
 test-rust: deps-node
-	$(CARGO) test --all-features
+	mkdir -p $(BUILD_DIR)
+	$(CARGO) test --all-features -- --nocapture 2>&1 | tee $(BUILD_DIR)/test-rust.log
+	tests/scan-secrets.sh $(BUILD_DIR)/test-rust.log
 
 # The C contract, compiled strictly against the committed header, under valgrind.
 test-c: deps build
 	mkdir -p $(BUILD_DIR)
 	$(CC) $(CFLAGS_STRICT) tests/c/contract_test.c -o $(BUILD_DIR)/contract_test -L$(LIB_DIR) -lvidiflow_auth -lpthread
-	LD_LIBRARY_PATH=$(LIB_DIR) $(WITH_AUTHORITY) $(VALGRIND) $(BUILD_DIR)/contract_test
+	LD_LIBRARY_PATH=$(LIB_DIR) $(WITH_AUTHORITY) $(VALGRIND) $(BUILD_DIR)/contract_test 2>&1 | tee $(BUILD_DIR)/test-c.log
+	tests/scan-secrets.sh $(BUILD_DIR)/test-c.log
 
 demo: deps-node build
 	$(MAKE) --no-print-directory $(DEMO_TARGETS)

@@ -159,6 +159,15 @@ impl Slot {
         if let Some(token) = self.usable(now, min_valid) {
             return Ok((token, Served::Hit));
         }
+        // Tokens of this identity never live that long: say so without asking again.
+        if let Some(error) = self
+            .current
+            .read()
+            .as_ref()
+            .and_then(|token| lifetime_too_short(token, min_valid))
+        {
+            return Err(error);
+        }
         if let Some(until) = flight.hold_until.filter(|until| *until > now) {
             return Err(held_back(&flight, until - now));
         }
@@ -282,14 +291,21 @@ fn held_back(flight: &Flight, wait: Duration) -> Error {
 /// A fresh token is the best there is: hand it out unless it can never last `min_valid`.
 fn accept_fresh(outcome: Result<Arc<Token>>, min_valid: Duration) -> Result<Arc<Token>> {
     let token = outcome?;
-    if token.lifetime() < min_valid {
-        return Err(Error::invalid_argument(format!(
+    match lifetime_too_short(&token, min_valid) {
+        Some(error) => Err(error),
+        None => Ok(token),
+    }
+}
+
+/// The error for asking more validity than the authority's tokens live, if that is the case.
+fn lifetime_too_short(token: &Token, min_valid: Duration) -> Option<Error> {
+    (token.lifetime() < min_valid).then(|| {
+        Error::invalid_argument(format!(
             "a token valid for {} s was asked for, but the authority grants tokens for {} s",
             min_valid.as_secs(),
             token.lifetime().as_secs()
-        )));
-    }
-    Ok(token)
+        ))
+    })
 }
 
 /// How long a failure holds further flights back.
@@ -537,20 +553,34 @@ mod tests {
     }
 
     #[test]
-    fn min_valid_longer_than_the_cached_token_fetches_and_longer_than_any_token_fails() {
+    fn min_valid_beyond_the_cached_token_fetches_and_beyond_any_token_fails_at_once() {
         let slot = Arc::new(Slot::default());
-        let fetcher = scripted(|call| {
-            Ok(token(
-                &format!("t{call}"),
-                if call == 0 { Duration::from_secs(100) } else { HOUR },
-            ))
-        });
+        let lifetime = |call| if call == 0 { Duration::from_secs(3) } else { HOUR };
+        let fetcher = scripted(move |call| Ok(token(&format!("t{call}"), lifetime(call))));
         slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
-        let (long, _) = slot.get(Duration::from_secs(1200), LIMIT, &fetcher).unwrap();
-        assert_eq!(long.access_token(), "t1");
+        assert_eq!(
+            slot.get(Duration::from_secs(2), LIMIT, &fetcher)
+                .unwrap()
+                .0
+                .access_token(),
+            "t0"
+        );
+        thread::sleep(Duration::from_millis(1_200)); // t0 now has less than 2 s left
+        assert_eq!(
+            slot.get(Duration::from_secs(2), LIMIT, &fetcher)
+                .unwrap()
+                .0
+                .access_token(),
+            "t1"
+        );
         let error = slot.get(Duration::from_secs(7200), LIMIT, &fetcher).unwrap_err();
         assert_eq!(error.status(), Status::InvalidArgument);
         assert!(error.message().contains("7200"), "{error}");
+        assert_eq!(calls(&fetcher), 2, "known to be too long: refused without a request");
+        assert_eq!(
+            slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap().0.access_token(),
+            "t1"
+        );
     }
 
     #[test]

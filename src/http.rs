@@ -174,10 +174,9 @@ fn transport_error(error: ureq::Error, url: &str) -> Error {
 
 fn io_error(error: &std::io::Error, host: &str) -> Error {
     use std::io::ErrorKind;
-    // rustls reports certificate problems as I/O errors wrapping its own error.
-    let inner = error.get_ref().map(|inner| inner.to_string()).unwrap_or_default();
-    if inner.contains("certificate") || inner.contains("HandshakeFailure") || inner.contains("peer") {
-        return Error::new(Status::Tls, format!("TLS with {host} failed: {inner}"));
+    // rustls reports handshake and certificate failures as I/O errors wrapping its own error.
+    if let Some(tls) = error.get_ref().and_then(|inner| inner.downcast_ref::<rustls::Error>()) {
+        return Error::new(Status::Tls, format!("TLS with {host} failed: {tls}"));
     }
     match error.kind() {
         ErrorKind::TimedOut | ErrorKind::WouldBlock => Error::new(

@@ -143,6 +143,17 @@ fn wrong_host_name_is_a_tls_error_naming_the_host() {
 }
 
 #[test]
+fn https_to_a_plain_http_server_is_a_tls_error() {
+    let authority = Authority::start();
+    let error = Client::new(&options(&authority, &authority.url.replace("http://", "https://")))
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(error.status(), Status::Tls, "{error}");
+    assert!(error.message().contains("127.0.0.1"), "{error}");
+}
+
+#[test]
 fn unreadable_or_empty_ca_file_is_refused_when_the_client_is_made() {
     let pki = Pki::new("bad-ca");
     std::fs::write(pki.dir.join("empty.pem"), "not a certificate\n").unwrap();
