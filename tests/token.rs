@@ -138,6 +138,7 @@ fn authority_down_is_a_network_error_naming_the_host() {
     let error = Client::new(&options).unwrap().token().unwrap_err();
     assert_eq!(error.status(), Status::Network, "{error}");
     assert!(error.message().contains("127.0.0.1"), "{error}");
+    println!("authority down: {error}");
     assert_no_secret(&format!("{error} {error:?}"));
 }
 
