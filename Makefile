@@ -32,13 +32,16 @@ deps-node: tests/authority/node_modules/.package-lock.json
 tests/authority/node_modules/.package-lock.json: tests/authority/package-lock.json
 	npm ci --prefix tests/authority --no-audit --no-fund
 
-# Debian packages, installed only when missing (apt-get update runs once, and only then).
+# Debian packages, installed only when missing ("ok installed": a removed package whose config
+# files remain does not count); apt-get update runs only then, and waits for another apt's lock.
 APT_PACKAGES := valgrind pkg-config openssl
+APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
 deps-system:
-	@missing=$$(for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	@missing=$$(for p in $(APT_PACKAGES); do \
+	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing; \
+	  $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $$missing; \
 	fi
 
 lint:

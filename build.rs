@@ -9,6 +9,18 @@ fn main() {
     println!("cargo:rerun-if-changed=src");
     println!("cargo:rerun-if-changed=cbindgen.toml");
 
+    // The shared library's SONAME, for `make install` (which adds the libvidiflow_auth.so.N
+    // link). Release builds only: programs linked against target/debug find the library there,
+    // where no .so.N link exists. ELF targets only.
+    let elf = matches!(
+        env::var("CARGO_CFG_TARGET_OS").as_deref(),
+        Ok("linux" | "android" | "freebsd" | "netbsd" | "openbsd" | "dragonfly")
+    );
+    if elf && env::var("PROFILE").as_deref() == Ok("release") {
+        let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets CARGO_PKG_VERSION_MAJOR");
+        println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libvidiflow_auth.so.{major}");
+    }
+
     let config =
         cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is readable and valid");
     cbindgen::Builder::new()

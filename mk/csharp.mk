@@ -16,23 +16,13 @@ CSHARP_DEMO := $(CSHARP_OUT)/GetToken.exe
 MCS := mcs
 MCS_FLAGS := -langversion:7.2 -debug -warn:4 -warnaserror+ -nologo
 MONO := mono --debug
-MONO_PACKAGES := mono-mcs mono-runtime libmono-system-net-http4.0-cil
 
-.PHONY: deps-mono build-csharp test-csharp demo-csharp
+.PHONY: build-csharp test-csharp demo-csharp
 
-# Installed only when missing ("ok installed": a removed package whose config files remain does not
-# count). apt waits for a lock held by another install instead of failing.
-APT_WAIT := -o DPkg::Lock::Timeout=600
-deps-mono:
-	@missing=$$(for p in $(MONO_PACKAGES); do \
-	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
-	if [ -n "$$missing" ]; then \
-	  echo "installing: $$missing"; \
-	  apt-get $(APT_WAIT) update -qq && \
-	  DEBIAN_FRONTEND=noninteractive apt-get $(APT_WAIT) install -y -qq --no-install-recommends $$missing; \
-	fi
+# Mono comes from Debian, through the top-level deps-system.
+APT_PACKAGES += mono-mcs mono-runtime libmono-system-net-http4.0-cil
 
-build-csharp: deps-mono
+build-csharp: deps-system
 	mkdir -p $(CSHARP_OUT)
 	$(MCS) $(MCS_FLAGS) -target:library -out:$(CSHARP_LIB) -doc:$(CSHARP_OUT)/VidiFlow.Auth.xml \
 	  -r:System.Net.Http.dll $(CSHARP_DIR)/src/*.cs

@@ -215,11 +215,9 @@ impl EchoOff {
             }
             let mut quiet = saved;
             quiet.c_lflag &= !libc::ECHO;
+            let echo_off = libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) == 0;
             let _ = write!(io::stderr(), "vf-token: client secret: ");
-            if libc::tcsetattr(libc::STDIN_FILENO, libc::TCSANOW, &quiet) != 0 {
-                return EchoOff(None);
-            }
-            EchoOff(Some(saved))
+            EchoOff(echo_off.then_some(saved))
         }
     }
 }
