@@ -40,7 +40,7 @@ mod url;
 pub use client::{Client, Stats};
 pub use error::{Error, OauthError, Result, Status};
 pub use log::{LogCallback, LogLevel, set_callback as set_log_callback};
-pub use options::{AuthMethod, OPTION_KEYS, OptionKey, Options, env_var_name};
+pub use options::{AuthMethod, OPTION_KEYS, OptionKey, Options, ValueKind, env_var_name};
 pub use text::CText;
 pub use token::Token;
 

@@ -45,6 +45,23 @@ pub enum ProxySetting {
     Url(String),
 }
 
+/// What kind of value an option takes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueKind {
+    /// An `http` or `https` URL.
+    Url,
+    /// A file path.
+    Path,
+    /// `true` or `false` (also `1`/`0`, `yes`/`no`, `on`/`off`).
+    Bool,
+    /// A whole number of milliseconds.
+    Milliseconds,
+    /// A whole number of seconds.
+    Seconds,
+    /// Free text, or one of the values the summary lists.
+    Text,
+}
+
 /// One option key: its name, what it means, and its default, for documentation and `--help`.
 pub struct OptionKey {
     /// The key, e.g. `client_id`.
@@ -53,6 +70,8 @@ pub struct OptionKey {
     pub summary: &'static str,
     /// The default, in words; empty when the option has none.
     pub default: &'static str,
+    /// The kind of value it takes.
+    pub kind: ValueKind,
 }
 
 /// Every option key, in the order the documentation lists them.
@@ -61,76 +80,91 @@ pub const OPTION_KEYS: &[OptionKey] = &[
         name: "authority",
         summary: "Authority URL; the token endpoint is found by OpenID Connect discovery",
         default: "",
+        kind: ValueKind::Url,
     },
     OptionKey {
         name: "token_endpoint",
         summary: "Token endpoint URL; when set, discovery is skipped",
         default: "",
+        kind: ValueKind::Url,
     },
     OptionKey {
         name: "client_id",
         summary: "Client id (required)",
         default: "",
+        kind: ValueKind::Text,
     },
     OptionKey {
         name: "client_secret",
         summary: "Client secret (this or client_secret_file is required)",
         default: "",
+        kind: ValueKind::Text,
     },
     OptionKey {
         name: "client_secret_file",
         summary: "File holding the client secret; trailing line breaks are ignored",
         default: "",
+        kind: ValueKind::Path,
     },
     OptionKey {
         name: "scope",
         summary: "Space-separated scopes to request, e.g. api1",
         default: "none sent",
+        kind: ValueKind::Text,
     },
     OptionKey {
         name: "resource",
         summary: "Resource indicator (RFC 8707) to request",
         default: "none sent",
+        kind: ValueKind::Text,
     },
     OptionKey {
         name: "auth_method",
         summary: "client_secret_post or client_secret_basic",
         default: "client_secret_post",
+        kind: ValueKind::Text,
     },
     OptionKey {
         name: "timeout_ms",
         summary: "Longest a token call may take, discovery and retries included",
         default: "30000",
+        kind: ValueKind::Milliseconds,
     },
     OptionKey {
         name: "connect_timeout_ms",
         summary: "Longest a TCP and TLS connect may take",
         default: "10000",
+        kind: ValueKind::Milliseconds,
     },
     OptionKey {
         name: "ca_file",
         summary: "PEM file of extra CA certificates, trusted besides the system's",
         default: "",
+        kind: ValueKind::Path,
     },
     OptionKey {
         name: "allow_http",
         summary: "Allow plain http to hosts other than loopback",
         default: "false",
+        kind: ValueKind::Bool,
     },
     OptionKey {
         name: "validate_endpoints",
         summary: "Require the discovered token endpoint on the authority's scheme, host and port",
         default: "true",
+        kind: ValueKind::Bool,
     },
     OptionKey {
         name: "default_expires_in",
         summary: "Lifetime in seconds assumed when the response has no expires_in",
         default: "300",
+        kind: ValueKind::Seconds,
     },
     OptionKey {
         name: "proxy",
         summary: "Proxy URL, or 'none'; by default the *_PROXY environment variables",
         default: "environment",
+        kind: ValueKind::Url,
     },
 ];
 

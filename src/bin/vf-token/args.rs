@@ -6,7 +6,7 @@
 
 use std::{ffi::OsString, fmt, time::Duration};
 
-use vidiflow_auth::{OPTION_KEYS, OptionKey};
+use vidiflow_auth::{OPTION_KEYS, OptionKey, ValueKind};
 use zeroize::Zeroizing;
 
 /// The flag that reads the secret from standard input; not an option key.
@@ -77,9 +77,9 @@ pub fn flag_name(key: &str) -> String {
     key.replace('_', "-")
 }
 
-/// Whether an option key takes true or false, which its documented default tells.
-pub fn is_boolean(key: &OptionKey) -> bool {
-    matches!(key.default, "true" | "false")
+/// Whether an option key takes true or false (and may be given alone, meaning true).
+fn is_boolean(key: &OptionKey) -> bool {
+    key.kind == ValueKind::Bool
 }
 
 /// Parses the arguments after the program name.

@@ -2,9 +2,9 @@
 
 use std::fmt::Write as _;
 
-use vidiflow_auth::{OPTION_KEYS, OptionKey, Status, env_var_name};
+use vidiflow_auth::{OPTION_KEYS, OptionKey, Status, ValueKind, env_var_name};
 
-use super::args::{SECRET_STDIN_FLAG, flag_name, is_boolean};
+use super::args::{SECRET_STDIN_FLAG, flag_name};
 
 /// Exit status when a token was printed.
 pub const EXIT_OK: u8 = 0;
@@ -39,20 +39,15 @@ fn describe(status: Status) -> &'static str {
     }
 }
 
-/// The value placeholder a flag shows, guessed from the key's name and summary.
+/// The value placeholder a flag shows.
 fn placeholder(key: &OptionKey) -> &'static str {
-    if is_boolean(key) {
-        "[=true|false]"
-    } else if key.name.ends_with("_file") {
-        " PATH"
-    } else if key.name.ends_with("_ms") {
-        " MILLISECONDS"
-    } else if key.summary.contains("in seconds") {
-        " SECONDS"
-    } else if key.summary.contains("URL") {
-        " URL"
-    } else {
-        " VALUE"
+    match key.kind {
+        ValueKind::Bool => "[=true|false]",
+        ValueKind::Path => " PATH",
+        ValueKind::Milliseconds => " MILLISECONDS",
+        ValueKind::Seconds => " SECONDS",
+        ValueKind::Url => " URL",
+        ValueKind::Text => " VALUE",
     }
 }
 
