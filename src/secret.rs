@@ -23,6 +23,25 @@ impl Secret {
         &self.0
     }
 
+    /// `text` with this secret replaced by `[redacted]` wherever it appears: as is,
+    /// form-urlencoded, or inside the Basic credential of `client_id`. For text that came from
+    /// outside (an authority's error description may echo the request).
+    pub fn redact(&self, text: &str, client_id: &str) -> String {
+        let secret = self.expose();
+        if secret.is_empty() {
+            return text.to_owned();
+        }
+        let mut encoded = zeroize::Zeroizing::new(String::new());
+        crate::oauth::form::push_encoded(&mut encoded, secret);
+        let basic = crate::oauth::form::basic_authorization(client_id, secret);
+        let credential = basic.trim_start_matches("Basic ");
+        let mut redacted = text.to_owned();
+        for form in [credential, encoded.as_str(), secret] {
+            redacted = redacted.replace(form, "[redacted]");
+        }
+        redacted
+    }
+
     /// See [`fingerprint`].
     pub fn fingerprint(&self) -> [u64; 2] {
         fingerprint(self.0.as_bytes())
@@ -56,6 +75,16 @@ mod tests {
         let secret = Secret::new("hunter2".into());
         assert_eq!(format!("{secret:?}"), "[redacted]");
         assert_eq!(format!("{:?}", Some(secret)), "Some([redacted])");
+    }
+
+    #[test]
+    fn redact_removes_every_form_the_secret_travels_in() {
+        let secret = Secret::new("a+b/c=d%e&f:g".into());
+        let echoed = "got grant_type=client_credentials&client_secret=a%2Bb%2Fc%3Dd%25e%26f%3Ag, \
+                      raw a+b/c=d%e&f:g, header Basic dmYtYmFzaWM6YSUyQmIlMkZjJTNEZCUyNWUlMjZmJTNBZw==";
+        let redacted = secret.redact(echoed, "vf-basic");
+        assert_eq!(redacted.matches("[redacted]").count(), 3, "{redacted}");
+        assert!(!redacted.contains("a+b") && !redacted.contains("a%2Bb") && !redacted.contains("dmYtYmFz"));
     }
 
     #[test]

@@ -273,6 +273,23 @@ fn discovery_endpoint_on_another_host_needs_validate_endpoints_off() {
 }
 
 #[test]
+fn an_authority_echoing_the_request_never_brings_the_secret_into_a_message() {
+    for method in ["client_secret_post", "client_secret_basic"] {
+        let server = FaultServer::start(vec![Reply::Echo]);
+        let options = options(&server.token_endpoint()).with("auth_method", method).unwrap();
+        let error = Client::new(&options).unwrap().token().unwrap_err();
+        assert_eq!(error.status(), Status::Oauth);
+        let description = error.oauth().unwrap().description.as_ref().unwrap().as_str().to_owned();
+        assert!(description.contains("[redacted]"), "{description}");
+        assert_clean(&format!("{error} {error:?} {description}"));
+        assert!(
+            !description.contains("ZmF1bHQtc2VjcmV0"),
+            "no Basic credential: {description}"
+        );
+    }
+}
+
+#[test]
 fn authority_down_keeps_serving_the_cached_token() {
     let server = FaultServer::start(vec![Reply::token("2")]);
     let client = Client::new(&options(&server.token_endpoint())).unwrap();

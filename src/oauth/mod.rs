@@ -20,10 +20,15 @@ fn parse_object(body: &[u8], what: &str) -> Result<Map<String, Value>> {
     }
 }
 
-/// The OAuth error in a response body (RFC 6749 §5.2), if the body carries one.
-fn oauth_error(body: &[u8]) -> Option<OauthError> {
+/// The OAuth error in a response body (RFC 6749 §5.2), if the body carries one, each field
+/// passed through `clean` (which removes anything secret the authority echoed back).
+fn oauth_error(body: &[u8], clean: impl Fn(&str) -> String) -> Option<OauthError> {
     let map = serde_json::from_slice::<Value>(body).ok()?;
-    let text = |name: &str| map.get(name).and_then(Value::as_str).map(|s| CText::new(limit(s)));
+    let text = |name: &str| {
+        map.get(name)
+            .and_then(Value::as_str)
+            .map(|s| CText::new(limit(&clean(s))))
+    };
     Some(OauthError {
         error: text("error")?,
         description: text("error_description"),

@@ -69,13 +69,22 @@ pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: I
             ))
             .with_http_status(reply.status))
         }
-        status => Err(refusal(status, &reply.body, host, reply.retry_after)),
+        status => {
+            let clean = |text: &str| settings.secret.redact(text, &settings.client_id);
+            Err(refusal(status, &reply.body, host, reply.retry_after, clean))
+        }
     }
 }
 
 /// The error for a non-2xx answer: the OAuth error if the body has one, else the bare status.
-fn refusal(status: u16, body: &[u8], host: &str, retry_after: Option<Duration>) -> Error {
-    let error = match super::oauth_error(body) {
+fn refusal(
+    status: u16,
+    body: &[u8],
+    host: &str,
+    retry_after: Option<Duration>,
+    clean: impl Fn(&str) -> String,
+) -> Error {
+    let error = match super::oauth_error(body, clean) {
         Some(oauth) => {
             let mut message = format!("the authority at {host} refused the token request: {}", oauth.error);
             if let Some(description) = &oauth.description {
@@ -261,6 +270,7 @@ mod tests {
             br#"{"error":"invalid_client","error_description":"client authentication failed"}"#,
             "h:1",
             None,
+            str::to_owned,
         );
         assert_eq!(error.status(), Status::Oauth);
         assert_eq!(error.http_status(), 401);
@@ -280,7 +290,7 @@ mod tests {
 
     #[test]
     fn retry_after_is_kept_and_said() {
-        let error = refusal(429, b"{}", "h:1", Some(Duration::from_secs(30)));
+        let error = refusal(429, b"{}", "h:1", Some(Duration::from_secs(30)), str::to_owned);
         assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
         assert!(
             error
@@ -292,7 +302,13 @@ mod tests {
 
     #[test]
     fn bare_status_becomes_an_http_error_without_the_body() {
-        let error = refusal(500, b"stack trace with client_secret=hunter2", "h:1", None);
+        let error = refusal(
+            500,
+            b"stack trace with client_secret=hunter2",
+            "h:1",
+            None,
+            str::to_owned,
+        );
         assert_eq!(error.status(), Status::Http);
         assert_eq!(error.http_status(), 500);
         assert!(!error.message().contains("hunter2"));

@@ -32,6 +32,9 @@ pub enum Reply {
     Truncated { announced: usize, sent: usize },
     /// A 200 with a body of `bytes` bytes.
     Huge { bytes: usize },
+    /// A 400 `invalid_request` whose description repeats the request's body and Authorization
+    /// header, as a careless authority might.
+    Echo,
 }
 
 impl Reply {
@@ -148,6 +151,7 @@ fn serve(
         return;
     }
     let mut content_length = 0;
+    let mut authorization = String::new();
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).unwrap_or(0) == 0 || line == "\r\n" {
@@ -156,6 +160,8 @@ fn serve(
         if let Some((name, value)) = line.split_once(':') {
             if name.eq_ignore_ascii_case("content-length") {
                 content_length = value.trim().parse().unwrap_or(0);
+            } else if name.eq_ignore_ascii_case("authorization") {
+                authorization = value.trim().to_owned();
             }
         }
     }
@@ -172,10 +178,18 @@ fn serve(
     } else {
         count.fetch_add(1, Ordering::SeqCst);
         let mut script = script.lock().unwrap();
-        if script.len() > 1 {
+        let next = if script.len() > 1 {
             script.pop_front().unwrap()
         } else {
             script[0].clone()
+        };
+        match next {
+            Reply::Echo => {
+                let echoed = format!("got {} with {authorization}", String::from_utf8_lossy(&body));
+                let document = serde_json::json!({ "error": "invalid_request", "error_description": echoed });
+                Reply::json(400, &document.to_string())
+            }
+            reply => reply,
         }
     };
     respond(stream, reply);
@@ -220,6 +234,7 @@ fn respond(mut stream: TcpStream, reply: Reply) {
                 .write_all(head.as_bytes())
                 .and_then(|_| stream.write_all(&b"{\"access_token\":\"abc"[..sent.min(20)]))
         }
+        Reply::Echo => unreachable!("answered in serve"),
         Reply::Huge { bytes } => {
             let head = format!(
                 "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {bytes}\r\nConnection: close\r\n\r\n"
