@@ -73,7 +73,7 @@ def cargo_build() -> Path:
             f"built {library_file_name()}"
         )
     command = [
-        cargo, "build", "--release", "--lib", "--locked",
+        cargo, "build", "--release", "--lib",
         "--manifest-path", str(manifest),
         "--message-format=json-render-diagnostics",
     ]
