@@ -247,32 +247,18 @@ const server = createServer(async (req, res) => {
 
     if (pathname === DISCOVERY_PATH) stats.discovery_requests += 1;
 
+    let body = '';
     if (req.method !== 'GET' && req.method !== 'HEAD' && req.method !== 'OPTIONS') {
       // Read the body ourselves so it can be recorded byte-for-byte. The
       // stream is then spent (req.readable === false), and oidc-provider's
       // body parser (lib/shared/selective_body.js) falls back to req.body,
       // which it accepts as a Buffer and parses with the content type it sees.
-      const body = await readRawBody(req);
-      req.body = body;
-      if (pathname === TOKEN_PATH || pathname === `${TOKEN_PATH}/`) {
-        stats.token_requests += 1;
-        stats.requests.push({
-          method: req.method,
-          path: pathname,
-          url: rawUrl,
-          headers: { ...req.headers },
-          body: body.toString('utf8'),
-        });
-      }
-    } else if (pathname === TOKEN_PATH || pathname === `${TOKEN_PATH}/`) {
+      req.body = await readRawBody(req);
+      body = req.body.toString('utf8');
+    }
+    if (pathname === TOKEN_PATH || pathname === `${TOKEN_PATH}/`) {
       stats.token_requests += 1;
-      stats.requests.push({
-        method: req.method,
-        path: pathname,
-        url: rawUrl,
-        headers: { ...req.headers },
-        body: '',
-      });
+      stats.requests.push({ method: req.method, path: pathname, url: rawUrl, headers: { ...req.headers }, body });
     }
 
     // Mount the provider under the issuer path: it sees the path relative to
