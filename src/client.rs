@@ -68,6 +68,12 @@ pub struct Client {
     bound: AtomicPtr<Bound>,
 }
 
+// A client is shared by every thread of a C program.
+const _: () = {
+    const fn shareable<T: Send + Sync>() {}
+    shareable::<Client>();
+};
+
 /// A client's HTTP agent and cache slot, for one fork generation. A child process never uses
 /// its parent's: a lock in them may be held by a thread that did not survive the fork.
 struct Bound {
@@ -193,12 +199,6 @@ impl Drop for Client {
         }
     }
 }
-
-// SAFETY: `previous` pointers are only followed in `drop`, which has exclusive access; every
-// other field is Send + Sync.
-unsafe impl Send for Bound {}
-// SAFETY: as above.
-unsafe impl Sync for Bound {}
 
 /// Asks the authority for a token: discovery if needed, then the token request, retried when a
 /// failure is worth retrying at once and time is left.
