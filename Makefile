@@ -32,17 +32,21 @@ deps-node: tests/authority/node_modules/.package-lock.json
 tests/authority/node_modules/.package-lock.json: tests/authority/package-lock.json
 	npm ci --prefix tests/authority --no-audit --no-fund
 
-# Debian packages, installed only when missing ("ok installed": a removed package whose config
-# files remain does not count); apt-get update runs only then, and waits for another apt's lock.
-APT_PACKAGES := valgrind pkg-config openssl
+# $(call apt-install,PACKAGES): installs the Debian packages not yet installed ("ok installed":
+# a removed package whose config files remain does not count); apt-get update runs only then, and
+# waits for another apt's lock.
 APT_GET := DEBIAN_FRONTEND=noninteractive apt-get -o DPkg::Lock::Timeout=600
-deps-system:
-	@missing=$$(for p in $(APT_PACKAGES); do \
+apt-install = missing=$$(for p in $(1); do \
 	  dpkg-query -W -f='$${Status}' $$p 2>/dev/null | grep -q 'ok installed' || echo $$p; done); \
 	if [ -n "$$missing" ]; then \
 	  echo "installing: $$missing"; \
 	  $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends $$missing; \
 	fi
+
+# What the tests need from Debian; each mk/*.mk adds its own.
+APT_PACKAGES := valgrind pkg-config openssl
+deps-system:
+	@$(call apt-install,$(APT_PACKAGES))
 
 lint:
 	$(CARGO) fmt --all -- --check

@@ -22,14 +22,13 @@ PY_TEST_ENV := env -u VF_LIBRARY_PATH \
 	NO_PROXY="127.0.0.1,localhost$${NO_PROXY:+,$$NO_PROXY}" \
 	no_proxy="127.0.0.1,localhost$${no_proxy:+,$$no_proxy}"
 
-.PHONY: test-python demo-python python-venv python-install
+.PHONY: test-python demo-python python-venv python-install deps-python-venv
 
 # Debian's python3 has no venv/ensurepip until python3-venv is installed.
-$(PY_VENV_STAMP):
-	@if ! $(PYTHON) -c 'import ensurepip' >/dev/null 2>&1; then \
-	  echo "installing: python3-venv"; \
-	  $(APT_GET) update -qq && $(APT_GET) install -y -qq --no-install-recommends python3-venv; \
-	fi
+deps-python-venv:
+	@$(PYTHON) -c 'import ensurepip' >/dev/null 2>&1 || { $(call apt-install,python3-venv); }
+
+$(PY_VENV_STAMP): | deps-python-venv
 	$(PYTHON) -m venv $(PY_VENV)
 	touch $@
 

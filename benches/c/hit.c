@@ -1,0 +1,76 @@
+/*
+ * Cache hit, native: vf_token_get + vf_token_free on a warm cache.
+ *
+ *   hit THREADS ITERATIONS RUNS
+ *
+ * Warms the cache with one call, then RUNS times: THREADS threads start together (a barrier)
+ * and each does ITERATIONS get/free pairs on the one shared client. Prints one JSON line:
+ * per run, each thread's ns per get/free pair and the aggregate pairs per second (all threads'
+ * pairs over the run's wall time).
+ */
+#include "common.h"
+
+struct worker {
+    vf_client *client;
+    pthread_barrier_t *start;
+    long iterations;
+    uint64_t elapsed_ns;
+    uint64_t done_at_ns;
+};
+
+static void *work(void *arg) {
+    struct worker *w = arg;
+    vf_client *client = w->client;
+    pthread_barrier_wait(w->start);
+    uint64_t t0 = now_ns();
+    for (long i = 0; i < w->iterations; i++) {
+        vf_token *token = NULL;
+        if (vf_token_get(client, &token, NULL) != VF_STATUS_OK) die("vf_token_get failed during the hit loop");
+        vf_token_free(token);
+    }
+    w->done_at_ns = now_ns();
+    w->elapsed_ns = w->done_at_ns - t0;
+    return NULL;
+}
+
+int main(int argc, char **argv) {
+    long threads = arg_long(argc, argv, 1, 1);
+    long iterations = arg_long(argc, argv, 2, 2000000);
+    long runs = arg_long(argc, argv, 3, 7);
+    if (threads < 1 || threads > 256 || iterations < 1 || runs < 1) die("usage: hit THREADS ITERATIONS RUNS");
+
+    vf_client *client = client_from_env(NULL);
+    get_and_free(client); /* warm: discovery and the first token */
+    /* A short untimed warm-up loop, so the first run does not pay for page faults and caches. */
+    for (long i = 0; i < 100000; i++) get_and_free(client);
+
+    printf("{\"threads\":%ld,\"iterations\":%ld,\"runs\":[", threads, iterations);
+    for (long r = 0; r < runs; r++) {
+        pthread_barrier_t start;
+        pthread_barrier_init(&start, NULL, (unsigned)threads + 1);
+        struct worker workers[256];
+        pthread_t ids[256];
+        for (long t = 0; t < threads; t++) {
+            workers[t] = (struct worker){.client = client, .start = &start, .iterations = iterations};
+            if (pthread_create(&ids[t], NULL, work, &workers[t]) != 0) die("pthread_create failed");
+        }
+        pthread_barrier_wait(&start);
+        uint64_t released = now_ns();
+        uint64_t last = released;
+        for (long t = 0; t < threads; t++) {
+            pthread_join(ids[t], NULL);
+            if (workers[t].done_at_ns > last) last = workers[t].done_at_ns;
+        }
+        pthread_barrier_destroy(&start);
+        double wall_s = (double)(last - released) / 1e9;
+        printf("%s{\"ns_per_op\":[", r ? "," : "");
+        for (long t = 0; t < threads; t++)
+            printf("%s%.2f", t ? "," : "", (double)workers[t].elapsed_ns / (double)iterations);
+        printf("],\"wall_s\":%.6f,\"ops_per_s\":%.1f}", wall_s, (double)(threads * iterations) / wall_s);
+    }
+    printf("],");
+    print_stats(client);
+    printf("}\n");
+    vf_client_free(client);
+    return 0;
+}
