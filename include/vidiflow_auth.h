@@ -95,7 +95,8 @@ typedef uint32_t vf_log_level;
 // A failure, with a message meant for a person and the details a program can branch on.
 typedef struct vf_error vf_error;
 
-// An OAuth 2.0 Bearer access token and when it expires.
+// An OAuth 2.0 Bearer access token and when it expires. `Debug` shows a fingerprint of the
+// token, never the token.
 typedef struct vf_token vf_token;
 
 // A client for one identity. Thread-safe: share one across all threads. Clients with the same
@@ -242,12 +243,19 @@ vf_status vf_options_set(vf_options *options, const char *key, const char *value
 
 // Sends the library's log messages to `callback` (NULL: silence, the default), with
 // `user_data` passed back on every call. Messages never contain a secret, a request body or an
-// access token. The callback may run on any thread, including the library's short-lived
-// refresh threads, and must return normally (no longjmp, no C++ exception). The message is
-// valid only during the call. Process-wide: the last call wins.
+// access token. Process-wide: the last call wins.
+//
+// The callback may run on any thread, including the library's short-lived refresh threads,
+// while a token request is in progress: it must return normally (no longjmp, no C++
+// exception) and must not call vf_token_get() / vf_token_get_valid_for() itself (the call
+// could wait for the very request being reported). The message is valid only during the call.
+//
+// When vf_set_log_callback() returns, the previous callback is neither running nor called
+// again, so its `user_data` may be freed — except when vf_set_log_callback() is itself called
+// from inside a callback.
 //
 // # Safety
-// `callback`, if not NULL, stays callable with `user_data` for as long as the library may log.
+// `callback`, if not NULL, can be called with `user_data` until it is replaced.
 void vf_set_log_callback(vf_log_callback callback, void *user_data);
 
 // The name of a status, e.g. "VF_STATUS_OAUTH", for any value at all: numbers that are not a
@@ -302,10 +310,10 @@ void vf_token_free(vf_token *token);
 // `err` is NULL or points to a writable `vf_error *`.
 vf_status vf_token_get(const vf_client *client, vf_token **out, vf_error **err);
 
-// Like vf_token_get(), but the token stays valid for at least `seconds` more (beyond the
-// safety buffer): a 20-minute transcode asks for 1200. Fetches a new token if the cached one
-// would expire sooner. Fails with VF_STATUS_INVALID_ARGUMENT if the authority's tokens never
-// live that long.
+// Like vf_token_get(), but the token stays valid for at least `seconds` more: a 20-minute
+// transcode asks for 1200. Fetches a new token if the cached one would expire sooner. Fails
+// with VF_STATUS_INVALID_ARGUMENT, without a request, if the authority's tokens cannot last
+// that long (their lifetime less the safety buffer).
 //
 // # Safety
 // As vf_token_get().

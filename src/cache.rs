@@ -11,21 +11,20 @@
 //! refusal — so a storm of callers cannot hammer a failing authority.
 
 use std::{
+    path::PathBuf,
     sync::{
-        Arc,
+        Arc, Condvar, Mutex, PoisonError, RwLock,
         atomic::{AtomicBool, AtomicU64, Ordering},
     },
     thread,
     time::{Duration, Instant},
 };
 
-use once_cell::sync::Lazy;
-use parking_lot::{Condvar, Mutex, RwLock};
-
 use crate::{
     error::{Error, Result, Status},
     log::{LogLevel, log},
-    options::{AuthMethod, EndpointSource, Settings},
+    options::{AuthMethod, EndpointSource, ProxySetting, Settings},
+    sync::{lock, read, try_lock, write},
     token::Token,
 };
 
@@ -39,6 +38,13 @@ pub(crate) struct CacheKey {
     secret_fingerprint: [u64; 2],
     scopes: Vec<String>,
     resource: Option<String>,
+    /// Settings that decide which tokens are accepted, or how the authority is reached: two
+    /// clients differing here must not share a token, nor one's failures and backoff.
+    allow_http: bool,
+    validate_endpoints: bool,
+    default_lifetime: Duration,
+    ca_file: Option<PathBuf>,
+    proxy: ProxySetting,
 }
 
 impl CacheKey {
@@ -58,6 +64,11 @@ impl CacheKey {
             secret_fingerprint: settings.secret.fingerprint(),
             scopes,
             resource: settings.resource.clone(),
+            allow_http: settings.allow_http,
+            validate_endpoints: settings.validate_endpoints,
+            default_lifetime: settings.default_lifetime,
+            ca_file: settings.ca_file.clone(),
+            proxy: settings.proxy.clone(),
         }
     }
 }
@@ -93,28 +104,38 @@ pub(crate) enum Served {
 }
 
 /// The cache entry of one identity.
-#[derive(Default)]
 pub(crate) struct Slot {
     current: RwLock<Option<Arc<Token>>>,
     flight: Mutex<Flight>,
     flight_landed: Condvar,
     /// Lock-free copies of `flight.running` and `flight.hold_until`, so the hit path can skip
-    /// a refresh without touching the flight's lock.
+    /// a refresh without touching the flight's lock. The hold is in nanoseconds since `created`.
     refreshing: AtomicBool,
     held_until_nanos: AtomicU64,
+    created: Instant,
 }
 
-/// A fixed point the lock-free hold time is measured from.
-static EPOCH: Lazy<Instant> = Lazy::new(Instant::now);
-
-fn nanos_since_epoch(at: Instant) -> u64 {
-    at.saturating_duration_since(*EPOCH)
-        .as_nanos()
-        .try_into()
-        .unwrap_or(u64::MAX)
+impl Default for Slot {
+    fn default() -> Slot {
+        Slot {
+            current: RwLock::default(),
+            flight: Mutex::default(),
+            flight_landed: Condvar::new(),
+            refreshing: AtomicBool::new(false),
+            held_until_nanos: AtomicU64::new(0),
+            created: Instant::now(),
+        }
+    }
 }
 
 impl Slot {
+    fn nanos_since_created(&self, at: Instant) -> u64 {
+        at.saturating_duration_since(self.created)
+            .as_nanos()
+            .try_into()
+            .unwrap_or(u64::MAX)
+    }
+
     /// A token valid for at least `min_valid` (beyond the safety buffer): the cached one, or one
     /// fetched with `fetcher` — by this caller, or by the flight already running, whose result
     /// is shared. Waiting for another caller's flight gives up after `wait_limit`.
@@ -131,20 +152,22 @@ impl Slot {
             }
             return Ok((token, Served::Hit));
         }
-        let mut flight = self.flight.lock();
+        let mut flight = lock(&self.flight);
         if flight.running {
             let waiting_for = flight.landed;
-            let give_up = Instant::now() + wait_limit;
-            while flight.landed == waiting_for {
-                if self.flight_landed.wait_until(&mut flight, give_up).timed_out() {
-                    return Err(Error::new(
-                        Status::Timeout,
-                        format!(
-                            "waited {} ms for the token request already in flight",
-                            wait_limit.as_millis()
-                        ),
-                    ));
-                }
+            let (landed, wait) = self
+                .flight_landed
+                .wait_timeout_while(flight, wait_limit, |flight| flight.landed == waiting_for)
+                .unwrap_or_else(PoisonError::into_inner);
+            flight = landed;
+            if wait.timed_out() {
+                return Err(Error::new(
+                    Status::Timeout,
+                    format!(
+                        "waited {} ms for the token request already in flight",
+                        wait_limit.as_millis()
+                    ),
+                ));
             }
             return match &flight.outcome {
                 Some(outcome) => accept_fresh(outcome.clone(), min_valid).map(|t| (t, Served::Miss)),
@@ -159,13 +182,13 @@ impl Slot {
         if let Some(token) = self.usable(now, min_valid) {
             return Ok((token, Served::Hit));
         }
-        // Tokens of this identity never live that long: say so without asking again.
-        if let Some(error) = self
-            .current
-            .read()
+        // Tokens of this identity never last that long: say so without asking again (while the
+        // current one is unexpired; the next may be granted a longer life).
+        let known_lifetime_too_short = read(&self.current)
             .as_ref()
-            .and_then(|token| lifetime_too_short(token, min_valid))
-        {
+            .filter(|token| token.remaining(now) > Duration::ZERO)
+            .and_then(|token| lifetime_too_short(token, min_valid));
+        if let Some(error) = known_lifetime_too_short {
             return Err(error);
         }
         if let Some(until) = flight.hold_until.filter(|until| *until > now) {
@@ -186,12 +209,12 @@ impl Slot {
     /// Starts a refresh on a short-lived thread, unless one is running or failures hold it back.
     fn refresh_in_background<F: Fetch>(self: &Arc<Self>, now: Instant, fetcher: &Arc<F>) {
         if self.refreshing.load(Ordering::Relaxed)
-            || nanos_since_epoch(now) < self.held_until_nanos.load(Ordering::Relaxed)
+            || self.nanos_since_created(now) < self.held_until_nanos.load(Ordering::Relaxed)
         {
             return;
         }
         // Never block a cache hit: if the lock is busy, someone else is on it.
-        let Some(mut flight) = self.flight.try_lock() else {
+        let Some(mut flight) = try_lock(&self.flight) else {
             return;
         };
         if flight.running || flight.hold_until.is_some_and(|until| until > now) {
@@ -235,7 +258,7 @@ impl Slot {
     /// Drops the cached token if it is `access_token`; a newer token is kept. Returns whether
     /// it dropped one.
     pub fn invalidate(&self, access_token: &str) -> bool {
-        let mut current = self.current.write();
+        let mut current = write(&self.current);
         if current
             .as_ref()
             .is_some_and(|token| token.access_token() == access_token)
@@ -248,8 +271,7 @@ impl Slot {
     }
 
     fn usable(&self, now: Instant, min_valid: Duration) -> Option<Arc<Token>> {
-        self.current
-            .read()
+        read(&self.current)
             .as_ref()
             .filter(|token| token.usable(now, min_valid))
             .cloned()
@@ -291,33 +313,37 @@ fn held_back(flight: &Flight, wait: Duration) -> Error {
 /// A fresh token is the best there is: hand it out unless it can never last `min_valid`.
 fn accept_fresh(outcome: Result<Arc<Token>>, min_valid: Duration) -> Result<Arc<Token>> {
     let token = outcome?;
-    match lifetime_too_short(&token, min_valid) {
-        Some(error) => Err(error),
-        None => Ok(token),
+    if token.usable(Instant::now(), min_valid) {
+        Ok(token)
+    } else {
+        Err(cannot_last(&token, min_valid))
     }
 }
 
-/// The error for asking more validity than the authority's tokens live, if that is the case.
+/// The error for asking more validity than tokens like this one can promise, if that is so.
 fn lifetime_too_short(token: &Token, min_valid: Duration) -> Option<Error> {
-    (token.lifetime() < min_valid).then(|| {
-        Error::invalid_argument(format!(
-            "a token valid for {} s was asked for, but the authority grants tokens for {} s",
-            min_valid.as_secs(),
-            token.lifetime().as_secs()
-        ))
-    })
+    (min_valid >= token.longest_promise()).then(|| cannot_last(token, min_valid))
 }
 
-/// How long a failure holds further flights back.
+fn cannot_last(token: &Token, min_valid: Duration) -> Error {
+    Error::invalid_argument(format!(
+        "a token valid for {} s more was asked for, but the authority grants tokens for {} s, of which less than {} s can be promised (the rest is the safety buffer)",
+        min_valid.as_secs(),
+        token.lifetime().as_secs(),
+        token.longest_promise().as_secs()
+    ))
+}
+
+/// How long a failure holds further flights back: the backoff (or, after a refusal, a short
+/// memory of it), or longer if the authority asked for longer.
 fn hold_after(error: &Error, consecutive_failures: u32) -> Duration {
-    if let Some(wait) = error.retry_after() {
-        wait
-    } else if error.is_transient() {
+    let own = if error.is_transient() {
         let doublings = consecutive_failures.saturating_sub(1).min(16);
         (FIRST_BACKOFF * (1 << doublings)).min(MAX_BACKOFF)
     } else {
         REMEMBER_REFUSAL
-    }
+    };
+    error.retry_after().map_or(own, |asked| asked.max(own))
 }
 
 /// The caller that runs a flight. Landing publishes the outcome and wakes the waiters; if the
@@ -330,9 +356,9 @@ struct Pilot<'a> {
 impl Pilot<'_> {
     fn land(&mut self, outcome: Result<Arc<Token>>) {
         if let Ok(token) = &outcome {
-            *self.slot.current.write() = Some(token.clone());
+            *write(&self.slot.current) = Some(token.clone());
         }
-        let mut flight = self.slot.flight.lock();
+        let mut flight = lock(&self.slot.flight);
         match &outcome {
             Ok(_) => {
                 flight.consecutive_failures = 0;
@@ -344,7 +370,9 @@ impl Pilot<'_> {
                 flight.hold_until = Some(until);
             }
         }
-        let held_until = flight.hold_until.map_or(0, nanos_since_epoch);
+        let held_until = flight
+            .hold_until
+            .map_or(0, |until| self.slot.nanos_since_created(until));
         self.slot.held_until_nanos.store(held_until, Ordering::Relaxed);
         flight.running = false;
         self.slot.refreshing.store(false, Ordering::Relaxed);
@@ -369,7 +397,7 @@ impl Drop for Pilot<'_> {
 #[cfg(test)]
 mod tests {
     use std::{
-        sync::atomic::{AtomicUsize, Ordering},
+        sync::atomic::{AtomicBool, AtomicUsize, Ordering},
         time::SystemTime,
     };
 
@@ -400,6 +428,11 @@ mod tests {
 
     fn token(value: &str, lifetime: Duration) -> Token {
         Token::new(value, "api1", lifetime, Instant::now(), SystemTime::now())
+    }
+
+    /// A token granted `age` ago: tests reach its refresh point without sleeping.
+    fn aged_token(value: &str, lifetime: Duration, age: Duration) -> Token {
+        Token::new(value, "api1", lifetime, Instant::now() - age, SystemTime::now() - age)
     }
 
     fn calls<A>(fetcher: &Scripted<A>) -> usize {
@@ -486,14 +519,16 @@ mod tests {
     #[test]
     fn refresh_ahead_serves_the_old_token_while_a_new_one_is_fetched() {
         let slot = Arc::new(Slot::default());
+        // The first token was granted 15.5 s ago for 20 s: past its refresh point (at most 75 %),
+        // 2.5 s before its safety buffer.
         let fetcher = scripted(|call| {
-            if call > 0 {
-                thread::sleep(Duration::from_millis(300));
+            if call == 0 {
+                return Ok(aged_token("t0", Duration::from_secs(20), Duration::from_millis(15_500)));
             }
-            Ok(token(&format!("t{call}"), Duration::from_secs(2)))
+            thread::sleep(Duration::from_millis(300));
+            Ok(token(&format!("t{call}"), HOUR))
         });
         slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
-        thread::sleep(Duration::from_millis(1_550)); // past 75 %, before the 10 % buffer
         let started = Instant::now();
         let (served, how) = slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
         assert!(
@@ -501,7 +536,7 @@ mod tests {
             "a hit does not wait for the refresh"
         );
         assert_eq!((served.access_token(), how), ("t0", Served::Hit));
-        thread::sleep(Duration::from_millis(400));
+        thread::sleep(Duration::from_millis(600));
         assert_eq!(
             slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap().0.access_token(),
             "t1"
@@ -513,11 +548,10 @@ mod tests {
     fn failed_refresh_keeps_serving_the_valid_token() {
         let slot = Arc::new(Slot::default());
         let fetcher = scripted(|call| match call {
-            0 => Ok(token("t0", Duration::from_secs(2))),
+            0 => Ok(aged_token("t0", Duration::from_secs(20), Duration::from_millis(15_500))),
             _ => Err(Error::new(Status::Http, "boom").with_http_status(500)),
         });
         slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
-        thread::sleep(Duration::from_millis(1_550));
         for _ in 0..20 {
             assert_eq!(
                 slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap().0.access_token(),
@@ -597,15 +631,22 @@ mod tests {
     #[test]
     fn a_stuck_flight_times_out_its_waiters() {
         let slot = Arc::new(Slot::default());
-        let slow = scripted(|_| {
-            thread::sleep(Duration::from_millis(600));
-            Ok(token("slow", HOUR))
-        });
+        let flying = Arc::new(AtomicBool::new(false));
+        let slow = {
+            let flying = flying.clone();
+            scripted(move |_| {
+                flying.store(true, Ordering::SeqCst);
+                thread::sleep(Duration::from_millis(600));
+                Ok(token("slow", HOUR))
+            })
+        };
         let pilot = {
             let (slot, slow) = (slot.clone(), slow.clone());
             thread::spawn(move || slot.get(Duration::ZERO, LIMIT, &slow).map(|_| ()))
         };
-        thread::sleep(Duration::from_millis(100));
+        while !flying.load(Ordering::SeqCst) {
+            thread::yield_now();
+        }
         let started = Instant::now();
         let error = slot.get(Duration::ZERO, Duration::from_millis(100), &slow).unwrap_err();
         assert_eq!(error.status(), Status::Timeout);

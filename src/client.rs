@@ -18,7 +18,6 @@ use crate::{
     oauth::{discovery, token},
     options::{EndpointSource, Options, Settings},
     process,
-    secret::fingerprint,
     token::Token,
 };
 
@@ -67,12 +66,6 @@ pub struct Client {
     /// What this client uses in the current fork generation (see `process`).
     bound: AtomicPtr<Bound>,
 }
-
-// A client is shared by every thread of a C program.
-const _: () = {
-    const fn shareable<T: Send + Sync>() {}
-    shareable::<Client>();
-};
 
 /// A client's HTTP agent and cache slot, for one fork generation. A child process never uses
 /// its parent's: a lock in them may be held by a thread that did not survive the fork.
@@ -223,7 +216,7 @@ impl Fetch for Fetcher {
                             self.settings.client_id,
                             host_of(self.settings.endpoint.url().as_str()),
                             token.lifetime().as_secs(),
-                            fingerprint(token.access_token().as_bytes())[0]
+                            token.fingerprint()
                         )
                     });
                     return Ok(token);

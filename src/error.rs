@@ -153,15 +153,12 @@ impl Error {
     }
 
     /// Whether trying again later may succeed: the authority was unreachable, slow, overloaded
-    /// or asked us to wait. Refusals (`invalid_client`, a malformed answer, TLS) are not.
+    /// (408, 429, 5xx) or said so. Refusals (`invalid_client`, a malformed answer, TLS) are not.
     pub fn is_transient(&self) -> bool {
-        self.retry_after.is_some()
-            || matches!(
-                self.status,
-                Status::Network | Status::Timeout | Status::Throttled | Status::Internal
-            )
-            || (matches!(self.status, Status::Http | Status::Discovery)
-                && matches!(self.http_status, 408 | 429 | 500 | 502 | 503 | 504))
+        matches!(
+            self.status,
+            Status::Network | Status::Timeout | Status::Throttled | Status::Internal
+        ) || matches!(self.http_status, 408 | 429 | 500 | 502 | 503 | 504)
             || self
                 .oauth
                 .as_ref()

@@ -215,6 +215,15 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
     let (day, year): (i64, i64) = (day.parse().ok()?, year.parse().ok()?);
     let hms: Vec<i64> = time.split(':').map(|p| p.parse().ok()).collect::<Option<_>>()?;
     let [h, m, s] = hms.as_slice() else { return None };
+    // Out-of-range fields are not a date (and would overflow the arithmetic below).
+    let in_range = (1970..=9999).contains(&year)
+        && (1..=31).contains(&day)
+        && (0..24).contains(h)
+        && (0..60).contains(m)
+        && (0..=60).contains(s);
+    if !in_range {
+        return None;
+    }
     let seconds = days_from_civil(year, month, day) * 86_400 + h * 3600 + m * 60 + s;
     Some(SystemTime::UNIX_EPOCH + Duration::from_secs(u64::try_from(seconds).ok()?))
 }
@@ -277,6 +286,11 @@ mod tests {
         );
         assert_eq!(parse_retry_after("999999", now), Some(MAX_RETRY_AFTER));
         assert_eq!(parse_retry_after("soon", now), None);
+        assert_eq!(
+            parse_retry_after("Sun, 06 Nov 99999999999999999 08:50:37 GMT", now),
+            None
+        );
+        assert_eq!(parse_retry_after("Sun, 99 Nov 1994 08:50:37 GMT", now), None);
         assert_eq!(parse_retry_after("-1", now), None);
     }
 

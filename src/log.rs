@@ -3,12 +3,15 @@
 //! fingerprint of a token, to tell tokens apart.
 
 use std::{
+    cell::Cell,
     ffi::{c_char, c_void},
     ptr,
-    sync::atomic::{AtomicPtr, Ordering},
+    sync::{
+        Mutex,
+        atomic::{AtomicPtr, AtomicUsize, Ordering},
+    },
+    thread,
 };
-
-use parking_lot::Mutex;
 
 use crate::text::CText;
 
@@ -45,31 +48,56 @@ static CURRENT: AtomicPtr<Sink> = AtomicPtr::new(ptr::null_mut());
 static ALL: AtomicPtr<Sink> = AtomicPtr::new(ptr::null_mut());
 static INSTALL: Mutex<()> = Mutex::new(());
 
+/// How many messages are being delivered right now, on any thread.
+static IN_PROGRESS: AtomicUsize = AtomicUsize::new(0);
+
+thread_local! {
+    /// Whether this thread is inside a callback (which may itself install another).
+    static IN_CALLBACK: Cell<bool> = const { Cell::new(false) };
+}
+
 /// Installs `callback` (or removes it, with `None`) with the `user_data` it is given back.
+/// When this returns, no earlier callback is running or will be called again — unless this is
+/// called from inside a callback, which cannot wait for itself.
 pub fn set_callback(callback: LogCallback, user_data: *mut c_void) {
-    let _installing = INSTALL.lock();
+    {
+        let _installing = crate::sync::lock(&INSTALL);
+        CURRENT.store(find_or_add(callback, user_data), Ordering::SeqCst);
+    }
+    if !IN_CALLBACK.with(Cell::get) {
+        // A message that read the old sink counted itself in before reading it (SeqCst), so
+        // once the count is zero nobody still holds the old sink.
+        while IN_PROGRESS.load(Ordering::SeqCst) != 0 {
+            thread::yield_now();
+        }
+    }
+}
+
+/// The sink for this pair, reused if it was installed before. Call with INSTALL held.
+fn find_or_add(callback: LogCallback, user_data: *mut c_void) -> *mut Sink {
     let mut known = ALL.load(Ordering::Acquire);
     // SAFETY: sinks are never freed; the list is only extended under INSTALL.
     while let Some(sink) = unsafe { known.as_ref() } {
         if sink.callback.map(|f| f as usize) == callback.map(|f| f as usize) && sink.user_data == user_data {
-            CURRENT.store(known, Ordering::Release);
-            return;
+            return known;
         }
         known = sink.previous;
     }
+    let previous = ALL.load(Ordering::Acquire);
     let sink = Box::into_raw(Box::new(Sink {
         callback,
         user_data,
-        previous: ALL.load(Ordering::Acquire),
+        previous,
     }));
     ALL.store(sink, Ordering::Release);
-    CURRENT.store(sink, Ordering::Release);
+    sink
 }
 
 /// Sends a message to the installed callback, if any.
 pub fn log(level: LogLevel, message: impl FnOnce() -> String) {
+    IN_PROGRESS.fetch_add(1, Ordering::SeqCst);
     // SAFETY: sinks are never freed once stored.
-    let sink = unsafe { CURRENT.load(Ordering::Acquire).as_ref() };
+    let sink = unsafe { CURRENT.load(Ordering::SeqCst).as_ref() };
     if let Some(Sink {
         callback: Some(callback),
         user_data,
@@ -77,25 +105,40 @@ pub fn log(level: LogLevel, message: impl FnOnce() -> String) {
     }) = sink
     {
         let text = CText::new(message());
+        IN_CALLBACK.with(|inside| inside.set(true));
         callback(*user_data, level, text.as_ptr());
+        IN_CALLBACK.with(|inside| inside.set(false));
     }
+    IN_PROGRESS.fetch_sub(1, Ordering::SeqCst);
 }
 
 #[cfg(test)]
 mod tests {
     use std::{
         ffi::CStr,
-        sync::atomic::{AtomicUsize, Ordering},
+        sync::atomic::{AtomicBool, AtomicUsize, Ordering},
+        time::Duration,
     };
 
     use super::*;
 
     static SEEN: AtomicUsize = AtomicUsize::new(0);
+    static SLOW_FINISHED: AtomicBool = AtomicBool::new(false);
+
+    fn text<'a>(message: *const c_char) -> &'a str {
+        unsafe { CStr::from_ptr(message) }.to_str().unwrap()
+    }
 
     extern "C" fn count(user_data: *mut c_void, level: LogLevel, message: *const c_char) {
-        let text = unsafe { CStr::from_ptr(message) }.to_str().unwrap();
-        if text == "log test" && level == LogLevel::Warn && user_data as usize == 7 {
+        if text(message) == "log test" && level == LogLevel::Warn && user_data as usize == 7 {
             SEEN.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+
+    extern "C" fn slow(_: *mut c_void, _: LogLevel, message: *const c_char) {
+        if text(message) == "slow test" {
+            thread::sleep(Duration::from_millis(300));
+            SLOW_FINISHED.store(true, Ordering::SeqCst);
         }
     }
 
@@ -108,8 +151,9 @@ mod tests {
         n
     }
 
+    // One test: the callback is process-wide state.
     #[test]
-    fn messages_reach_the_callback_and_reinstalling_reuses_the_entry() {
+    fn messages_reach_the_callback_reinstalling_reuses_and_uninstalling_waits() {
         set_callback(Some(count), 7 as *mut c_void);
         log(LogLevel::Warn, || "log test".into());
         assert_eq!(SEEN.load(Ordering::SeqCst), 1);
@@ -120,5 +164,15 @@ mod tests {
         set_callback(None, ptr::null_mut());
         assert_eq!(SEEN.load(Ordering::SeqCst), 1);
         assert!(sinks() <= installed + 1, "the same pairs do not grow the list");
+
+        set_callback(Some(slow), ptr::null_mut());
+        let messenger = thread::spawn(|| log(LogLevel::Info, || "slow test".into()));
+        thread::sleep(Duration::from_millis(100)); // the callback is running now
+        set_callback(None, ptr::null_mut());
+        assert!(
+            SLOW_FINISHED.load(Ordering::SeqCst),
+            "set_callback returned while the old callback ran"
+        );
+        messenger.join().unwrap();
     }
 }

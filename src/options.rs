@@ -33,7 +33,7 @@ impl AuthMethod {
 }
 
 /// Where HTTP requests go through.
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ProxySetting {
     /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, except that loopback
     /// authorities are always reached directly.
@@ -209,8 +209,11 @@ impl Options {
     /// Sets one option. An empty value resets the option to its default. Errors name the key,
     /// never the value (it may be the secret).
     pub fn set(&mut self, key: &str, value: &str) -> Result<()> {
+        if !OPTION_KEYS.iter().any(|known| known.name == key) {
+            return Err(unknown_key(key));
+        }
         self.set_inner(key, value)
-            .map_err(|error| error.context(&format!("option '{}'", printable_key(key))))
+            .map_err(|error| error.context(&format!("option '{key}'")))
     }
 
     /// Builder-style [`Options::set`].
@@ -273,12 +276,7 @@ impl Options {
                     }
                 }
             }
-            _ => {
-                return Err(Error::config(format!(
-                    "unknown option key; known keys: {}",
-                    OPTION_KEYS.iter().map(|k| k.name).collect::<Vec<_>>().join(", ")
-                )));
-            }
+            _ => return Err(unknown_key(key)),
         }
         Ok(())
     }
@@ -409,14 +407,39 @@ fn read_secret_file(path: &PathBuf) -> Result<Secret> {
     Ok(Secret::new(secret.to_owned()))
 }
 
-/// Keys come from the caller and may be anything; quote at most a short, printable prefix.
-fn printable_key(key: &str) -> String {
-    let printable: String = key.chars().filter(|c| !c.is_control()).take(64).collect();
-    if printable.len() < key.len() {
-        format!("{printable}...")
-    } else {
-        printable
+/// The error for a key that is not an option. The key is not repeated: arguments given in the
+/// wrong order would put the secret there. A known key close to it is suggested.
+fn unknown_key(key: &str) -> Error {
+    let nearest = OPTION_KEYS
+        .iter()
+        .map(|known| (edit_distance(key, known.name), known.name))
+        .min();
+    let suggestion = match nearest {
+        Some((distance, name)) if distance <= 2 => format!("; did you mean '{name}'?"),
+        _ => String::new(),
+    };
+    let known: Vec<&str> = OPTION_KEYS.iter().map(|k| k.name).collect();
+    Error::config(format!(
+        "unknown option key ({} characters, not repeated here){suggestion} Known keys: {}",
+        key.chars().count(),
+        known.join(", ")
+    ))
+}
+
+/// Levenshtein distance, for suggesting the key the caller meant.
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut row: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut diagonal = row[0];
+        row[0] = i + 1;
+        for (j, cb) in b.iter().enumerate() {
+            let substitution = diagonal + usize::from(ca != *cb);
+            diagonal = row[j + 1];
+            row[j + 1] = substitution.min(row[j] + 1).min(row[j + 1] + 1);
+        }
     }
+    row[b.len()]
 }
 
 fn parse_optional<T>(value: &str, parse: impl FnOnce(&str) -> Result<T>) -> Result<Option<T>> {
@@ -467,14 +490,19 @@ mod tests {
     }
 
     #[test]
-    fn unknown_key_is_named_and_known_keys_listed() {
+    fn unknown_key_is_not_repeated_but_a_near_one_is_suggested() {
         let error = Options::new().set("scopes", "api1").unwrap_err();
         assert_eq!(error.status(), Status::Config);
         assert!(
-            error.message().starts_with("option 'scopes': unknown option key"),
+            error.message().starts_with("unknown option key (6 characters"),
             "{error}"
         );
+        assert!(error.message().contains("did you mean 'scope'?"), "{error}");
         assert!(error.message().contains("scope,"));
+        // Arguments swapped: the "key" is the secret, and must not be repeated.
+        let swapped = Options::new().set(SECRET, "client_secret").unwrap_err();
+        assert!(!swapped.message().contains(SECRET), "{swapped}");
+        assert!(!swapped.message().contains("did you mean"), "{swapped}");
     }
 
     #[test]
@@ -590,7 +618,10 @@ mod tests {
             let value = format!("zq{}", generate.text(30));
             if let Err(error) = Options::new().set(&key, &value) {
                 assert_eq!(error.status(), Status::Config);
-                assert!(error.message().starts_with("option '"), "{error}");
+                assert!(
+                    error.message().starts_with("option '") || error.message().starts_with("unknown option key"),
+                    "{error}"
+                );
                 if value.trim().len() > 6 {
                     assert!(!error.message().contains(value.trim()), "{key:?}: {error}");
                 }

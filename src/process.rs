@@ -9,13 +9,11 @@ use std::{
     collections::HashMap,
     ptr,
     sync::{
-        Arc, Once,
+        Arc, Mutex, Once,
         atomic::{AtomicPtr, AtomicU64, Ordering},
     },
     time::Instant,
 };
-
-use parking_lot::Mutex;
 
 use crate::{
     cache::{CacheKey, Slot},
@@ -52,7 +50,7 @@ pub struct Registry {
 impl Registry {
     /// The cache slot for `key`, shared with every other client of the same identity.
     pub fn slot_for(&self, key: CacheKey) -> Arc<Slot> {
-        let mut slots = self.slots.lock();
+        let mut slots = crate::sync::lock(&self.slots);
         // Forget identities nobody uses any more once their token is gone (rotated secrets, say).
         let now = Instant::now();
         slots.retain(|_, slot| Arc::strong_count(slot) > 1 || slot.holds_usable_token(now));

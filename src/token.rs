@@ -1,6 +1,9 @@
 //! An access token as handed to callers: immutable, shared by reference, wiped on drop.
 
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::{
+    fmt,
+    time::{Duration, Instant, SystemTime, UNIX_EPOCH},
+};
 
 use crate::{random, text::CText};
 
@@ -18,8 +21,8 @@ fn refresh_point(lifetime: Duration) -> Duration {
         .saturating_sub(safety_buffer(lifetime).mul_f64(random::unit()))
 }
 
-/// An OAuth 2.0 Bearer access token and when it expires.
-#[derive(Debug)]
+/// An OAuth 2.0 Bearer access token and when it expires. `Debug` shows a fingerprint of the
+/// token, never the token.
 pub struct Token {
     pub(crate) access_token: CText,
     pub(crate) authorization: CText,
@@ -94,6 +97,18 @@ impl Token {
         self.expires_at.saturating_duration_since(now)
     }
 
+    /// The most validity a caller can be promised from a token of this lifetime: all of it but
+    /// the safety buffer.
+    pub fn longest_promise(&self) -> Duration {
+        self.lifetime - self.safety_buffer
+    }
+
+    /// A per-process fingerprint of the access token, to tell tokens apart in logs without
+    /// showing them.
+    pub fn fingerprint(&self) -> u64 {
+        crate::secret::fingerprint(self.access_token().as_bytes())[0]
+    }
+
     /// Whether a background refresh is due at `now`.
     pub(crate) fn refresh_due(&self, now: Instant) -> bool {
         now >= self.refresh_at
@@ -103,6 +118,17 @@ impl Token {
     /// `min_valid`: its remaining life must exceed both `min_valid` and the safety buffer.
     pub fn usable(&self, now: Instant, min_valid: Duration) -> bool {
         self.remaining(now) > min_valid.max(self.safety_buffer)
+    }
+}
+
+impl fmt::Debug for Token {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Token")
+            .field("fingerprint", &format_args!("{:016x}", self.fingerprint()))
+            .field("scope", &self.scope.as_str())
+            .field("lifetime", &self.lifetime)
+            .field("expires_at_unix", &self.expires_at_unix)
+            .finish()
     }
 }
 
@@ -143,6 +169,20 @@ mod tests {
             hour >= Duration::from_secs(2640) && hour <= Duration::from_secs(2700),
             "{hour:?}"
         );
+    }
+
+    #[test]
+    fn debug_shows_a_fingerprint_never_the_token() {
+        let token = Token::new(
+            "SECRET_ACCESS_TOKEN",
+            "api1",
+            Duration::from_secs(60),
+            Instant::now(),
+            SystemTime::now(),
+        );
+        let shown = format!("{token:?}");
+        assert!(!shown.contains("SECRET_ACCESS_TOKEN"), "{shown}");
+        assert!(shown.contains(&format!("{:016x}", token.fingerprint())), "{shown}");
     }
 
     #[test]

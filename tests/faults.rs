@@ -62,13 +62,14 @@ fn first_call(fault: Reply) -> (Error, Duration, FaultServer) {
     (error, took, server)
 }
 
-/// Gets a 2 s token, then lets its refresh run into `fault`: the token must keep being served,
+/// Gets a 6 s token, then lets its refresh run into `fault`: the token must keep being served,
 /// at cache-hit speed, until the safety buffer.
 fn cached_token_survives(fault: Reply) {
-    let server = FaultServer::start(vec![Reply::token("2"), fault]);
+    let server = FaultServer::start(vec![Reply::token("6"), fault]);
     let client = Client::new(&options(&server.token_endpoint())).unwrap();
     let first = client.token().unwrap();
-    thread::sleep(Duration::from_millis(1_550)); // past the refresh point (65-75 %), before 90 %
+    // Past the refresh point (at most 75 %, 4.5 s), 0.85 s before the safety buffer (5.4 s).
+    thread::sleep(Duration::from_millis(4_550));
     for _ in 0..5 {
         let started = Instant::now();
         let token = client.token().unwrap();
@@ -291,16 +292,16 @@ fn an_authority_echoing_the_request_never_brings_the_secret_into_a_message() {
 
 #[test]
 fn authority_down_keeps_serving_the_cached_token() {
-    let server = FaultServer::start(vec![Reply::token("2")]);
+    let server = FaultServer::start(vec![Reply::token("6")]);
     let client = Client::new(&options(&server.token_endpoint())).unwrap();
     let first = client.token().unwrap();
     server.stop();
-    thread::sleep(Duration::from_millis(1_550));
+    thread::sleep(Duration::from_millis(4_550)); // past the refresh point, before the buffer
     assert_eq!(client.token().unwrap().access_token(), first.access_token());
     thread::sleep(Duration::from_millis(150));
     assert_eq!(client.token().unwrap().access_token(), first.access_token());
-    // Past the safety buffer there is nothing valid to serve: the failure shows.
-    thread::sleep(Duration::from_millis(400));
+    // Past the safety buffer (5.4 s) there is nothing valid to serve: the failure shows.
+    thread::sleep(Duration::from_millis(1_200));
     let error = client.token().unwrap_err();
     assert!(matches!(error.status(), Status::Network | Status::Throttled), "{error}");
     assert_clean(&error.to_string());

@@ -87,7 +87,9 @@ fn child_of_a_fork_mid_refresh_gets_its_own_token() {
     let status = in_child(|| {
         // The parent's client, bound to the parent's cache: must rebind, not reuse its locks.
         let inherited = client.token().is_ok_and(|t| t.access_token() != parent_token);
-        let fresh = Client::new(&options(&server.token_endpoint())).unwrap().token().is_ok();
+        // Another identity: a cold cache entry, so this one is fetched in the child too.
+        let other = options(&server.token_endpoint()).with("scope", "other").unwrap();
+        let fresh = Client::new(&other).unwrap().token().is_ok();
         inherited && fresh
     });
     stop.store(true, Ordering::Relaxed);

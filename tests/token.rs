@@ -175,7 +175,7 @@ fn clients_with_the_same_identity_share_one_token() {
 }
 
 #[test]
-fn a_different_scope_resource_or_client_gets_its_own_token() {
+fn a_different_scope_resource_client_or_acceptance_setting_gets_its_own_token() {
     let authority = Authority::start();
     let base = Client::new(&authority.options(POST_CLIENT)).unwrap().token().unwrap();
     let others = [
@@ -185,6 +185,12 @@ fn a_different_scope_resource_or_client_gets_its_own_token() {
             .with("resource", "urn:vidiflow:other")
             .unwrap(),
         authority.options(SECOND_CLIENT),
+        // Settings that change which token is acceptable split the cache too.
+        authority.options(POST_CLIENT).with("default_expires_in", "30").unwrap(),
+        authority
+            .options(POST_CLIENT)
+            .with("validate_endpoints", "false")
+            .unwrap(),
     ];
     for options in &others {
         let token = Client::new(options).unwrap().token().unwrap();

@@ -5,7 +5,9 @@
 //! `OPTION_KEYS.len()` picks that known key and the rest of the input is the value; otherwise
 //! the rest is split at its first `=` into a raw key and a value. Both are read as lossy UTF-8.
 //!
-//! The leak check: when `set` fails, its message is `option '<key>': <why>` (the prefix is
+//! The leak check: an unknown key gives `unknown option key …`, which must repeat neither the
+//! key (it may be a secret given in the wrong place) nor the value. For a known key, the
+//! message is `option '<key>': <why>` (the prefix is
 //! learnt from the library itself, see `key_prefix`). `<why>` must not contain the value, nor
 //! the value trimmed (what the parsers see), whenever that text is at least 8 bytes long and is
 //! not part of the key or of one of the library's fixed messages (`fixed_messages`), where it
@@ -46,6 +48,16 @@ fuzz_target!(|data: &[u8]| {
         return;
     };
     let message = error.message();
+    if !OPTION_KEYS.iter().any(|known| known.name == key) {
+        // An unknown key is never repeated (it may be a secret given in the wrong place).
+        assert!(message.starts_with("unknown option key"), "{message:?}");
+        for candidate in [key.as_str(), key.trim(), value.as_str(), value.trim()] {
+            let coincidence = candidate.len() < MIN_CHECKED_LEN
+                || fixed_messages().iter().any(|fixed| fixed.contains(candidate));
+            assert!(coincidence || !message.contains(candidate), "the error repeats {candidate:?}: {message:?}");
+        }
+        return;
+    }
     let prefix = key_prefix(&key);
     let why = message
         .strip_prefix(prefix.as_str())
@@ -90,7 +102,7 @@ fn fixed_messages() -> &'static [String] {
             "expected a whole number from 1 to 600000".to_owned(),
             "expected a whole number from 1 to 86400".to_owned(),
             "expected true or false".to_owned(),
-            format!("unknown option key; known keys: {known_keys}"),
+            format!("characters, not repeated here); did you mean ''? Known keys: {known_keys}"),
         ];
         let url_problems = [
             "a URL with a fragment ('#') is not allowed",

@@ -39,12 +39,19 @@ pub extern "C" fn vf_status_name(status: u32) -> *const c_char {
 
 /// Sends the library's log messages to `callback` (NULL: silence, the default), with
 /// `user_data` passed back on every call. Messages never contain a secret, a request body or an
-/// access token. The callback may run on any thread, including the library's short-lived
-/// refresh threads, and must return normally (no longjmp, no C++ exception). The message is
-/// valid only during the call. Process-wide: the last call wins.
+/// access token. Process-wide: the last call wins.
+///
+/// The callback may run on any thread, including the library's short-lived refresh threads,
+/// while a token request is in progress: it must return normally (no longjmp, no C++
+/// exception) and must not call vf_token_get() / vf_token_get_valid_for() itself (the call
+/// could wait for the very request being reported). The message is valid only during the call.
+///
+/// When vf_set_log_callback() returns, the previous callback is neither running nor called
+/// again, so its `user_data` may be freed — except when vf_set_log_callback() is itself called
+/// from inside a callback.
 ///
 /// # Safety
-/// `callback`, if not NULL, stays callable with `user_data` for as long as the library may log.
+/// `callback`, if not NULL, can be called with `user_data` until it is replaced.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vf_set_log_callback(callback: LogCallback, user_data: *mut c_void) {
     guard((), || log::set_callback(callback, user_data))

@@ -29,10 +29,10 @@ pub unsafe extern "C" fn vf_token_get(client: *const vf_client, out: *mut *mut T
     unsafe { get(client, Duration::ZERO, out, err, "vf_token_get") }
 }
 
-/// Like vf_token_get(), but the token stays valid for at least `seconds` more (beyond the
-/// safety buffer): a 20-minute transcode asks for 1200. Fetches a new token if the cached one
-/// would expire sooner. Fails with VF_STATUS_INVALID_ARGUMENT if the authority's tokens never
-/// live that long.
+/// Like vf_token_get(), but the token stays valid for at least `seconds` more: a 20-minute
+/// transcode asks for 1200. Fetches a new token if the cached one would expire sooner. Fails
+/// with VF_STATUS_INVALID_ARGUMENT, without a request, if the authority's tokens cannot last
+/// that long (their lifetime less the safety buffer).
 ///
 /// # Safety
 /// As vf_token_get().

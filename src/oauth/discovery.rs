@@ -3,10 +3,10 @@
 
 use std::{
     collections::HashMap,
+    sync::Mutex,
     time::{Duration, Instant},
 };
 
-use parking_lot::Mutex;
 use serde_json::Value;
 
 use crate::{
@@ -14,6 +14,7 @@ use crate::{
     http::Http,
     log::{LogLevel, log},
     options::require_https_policy,
+    sync::lock,
     url::HttpUrl,
 };
 
@@ -46,7 +47,7 @@ impl DiscoveryCache {
         deadline: Instant,
     ) -> Result<HttpUrl> {
         let key = (authority.clone(), policy.clone());
-        if let Some((endpoint, fetched)) = self.endpoints.lock().get(&key) {
+        if let Some((endpoint, fetched)) = lock(&self.endpoints).get(&key) {
             if fetched.elapsed() < DISCOVERY_LIFETIME {
                 return Ok(endpoint.clone());
             }
@@ -59,13 +60,13 @@ impl DiscoveryCache {
                 authority.as_str()
             )
         });
-        self.endpoints.lock().insert(key, (endpoint.clone(), Instant::now()));
+        lock(&self.endpoints).insert(key, (endpoint.clone(), Instant::now()));
         Ok(endpoint)
     }
 
     /// Drops what was discovered for `authority`, so the next request fetches the document again.
     pub fn forget(&self, authority: &HttpUrl) {
-        self.endpoints.lock().retain(|(cached, _), _| cached != authority);
+        lock(&self.endpoints).retain(|(cached, _), _| cached != authority);
     }
 }
 
