@@ -377,7 +377,7 @@ class Report:
             "What bounds the numbers (from reading the sources, with this run's evidence):",
             "",
             "- **The native hit path** (`Slot::get` in src/cache.rs via `Client::token_valid_for`) reads the "
-            f"monotonic clock once{clock}, takes `parking_lot`'s read lock, clones the `Arc<Token>` and bumps the "
+            f"monotonic clock once{clock}, takes the std `RwLock`'s read lock, clones the `Arc<Token>` and bumps the "
             "client's `hits` counter; `vf_token_free` drops the `Arc`. That is one clock read and five atomic "
             "read-modify-writes per get+free (lock, unlock, count up, count down, counter), all on cache lines "
             "every caller shares. One thread pays the clock and uncontended atomics; two threads on two cores "

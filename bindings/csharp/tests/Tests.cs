@@ -358,7 +358,8 @@ namespace VidiFlow.Auth.Tests
             TokenClientOptions unknown = Authority.Options("vf-post", Authority.PostSecret, "api1");
             unknown.AdditionalOptions["colour"] = "blue";
             ConfigurationException e = Check.Fails<ConfigurationException>(() => new TokenClient(unknown), VidiFlowStatus.Config, "unknown key");
-            Check.Contains("colour", e.Message, "names the unknown key");
+            Check.Contains("unknown option key (6 characters", e.Message, "says the key is unknown");
+            Check.True(!e.Message.Contains("colour"), "an unknown key is not repeated: it could be a misplaced secret");
 
             Check.Fails<ConfigurationException>(
                 () => new TokenClient(new TokenClientOptions { Authority = Authority.Url, ClientSecret = Authority.PostSecret }),

@@ -87,7 +87,8 @@ def test_unknown_scope_is_an_oauth_error(shared_authority) -> None:
 @pytest.mark.parametrize(
     "options, names",
     [
-        ({"bogus_option": "1"}, "bogus_option"),
+        # An unknown key is not repeated (it could be a secret given in the wrong place).
+        ({"bogus_option": "1"}, "unknown option key (12 characters"),
         ({"timeout_ms": "abc"}, "timeout_ms"),
         ({"auth_method": "client_secret_jwt"}, "auth_method"),
         ({"client_secret": SECRET + "\r\nX"}, "client_secret"),
