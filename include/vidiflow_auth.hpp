@@ -235,7 +235,8 @@ public:
     /// default. Throws vf::Error (VF_STATUS_CONFIG) for an unknown key or a bad value.
     Options &set(std::string_view key, std::string_view value) & {
         std::string c_key = detail::c_string(key, "option key");
-        std::string c_value = detail::c_string(value, "option '" + c_key + "'");
+        // The key is not quoted: arguments in the wrong order would put the secret there.
+        std::string c_value = detail::c_string(value, "option value");
         vf_options *options = handle();
         try {
             detail::call([&](vf_error **error) { return vf_options_set(options, c_key.c_str(), c_value.c_str(), error); });

@@ -186,6 +186,14 @@ void config_errors_throw_early() {
         CHECK(contains(error.message(), "NUL"));
         CHECK(!contains(error.message(), "s3cr3t"));
     }
+    // Arguments swapped: the "key" is the secret. Neither error may quote it.
+    if (EXPECT_ERROR(options.set("s3cr3t-key", std::string("client_secret\0", 14)), error)) {
+        CHECK(!contains(error.message(), "s3cr3t"));
+    }
+    if (EXPECT_ERROR(options.set("s3cr3t-key", "client_secret"), error)) {
+        CHECK(contains(error.message(), "unknown option key"));
+        CHECK(!contains(error.message(), "s3cr3t"));
+    }
     // Missing client id: the client refuses to be made.
     options.set("authority", env("VF_AUTHORITY")).set("client_secret", "x");
     if (EXPECT_ERROR(vf::Client{options}, error)) {

@@ -284,7 +284,11 @@ namespace VidiFlow.Auth
                 }
                 foreach (KeyValuePair<string, string> pair in pairs)
                 {
-                    byte[] key = Bytes(pair.Key, pair.Key);
+                    byte[] key = Bytes(pair.Key, "(the key)");
+                    // Setting the key to "" first lets the library refuse an unknown key before any
+                    // message here could quote it: given in the wrong place, it may be the secret.
+                    status = NativeMethods.vf_options_set(options, key, new byte[] { 0 }, out error);
+                    Check(status, error);
                     byte[] value = Bytes(pair.Value, pair.Key);
                     try
                     {

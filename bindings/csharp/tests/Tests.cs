@@ -360,6 +360,13 @@ namespace VidiFlow.Auth.Tests
             ConfigurationException e = Check.Fails<ConfigurationException>(() => new TokenClient(unknown), VidiFlowStatus.Config, "unknown key");
             Check.Contains("unknown option key (6 characters", e.Message, "says the key is unknown");
             Check.True(!e.Message.Contains("colour"), "an unknown key is not repeated: it could be a misplaced secret");
+            foreach (string swapped in new[] { "client_secret", "client_secret\0" })
+            {
+                TokenClientOptions misplaced = Authority.Options("vf-post", Authority.PostSecret, "api1");
+                misplaced.AdditionalOptions["hunter2-swapped-secret"] = swapped;
+                ConfigurationException m = Check.Fails<ConfigurationException>(() => new TokenClient(misplaced), VidiFlowStatus.Config, "a misplaced secret as key");
+                Check.True(!m.Message.Contains("hunter2"), "a key that may be a secret is never quoted");
+            }
 
             Check.Fails<ConfigurationException>(
                 () => new TokenClient(new TokenClientOptions { Authority = Authority.Url, ClientSecret = Authority.PostSecret }),

@@ -175,3 +175,13 @@ def test_the_secret_never_reaches_a_message_even_when_the_server_echoes_it(local
     with pytest.raises(va.OAuthError) as caught:
         Client(token_endpoint=server.url + "/token", **POST_CLIENT).token()
     assert_no_secret(caught.value, SECRET)
+
+
+def test_an_unknown_key_is_never_quoted_as_it_may_be_a_misplaced_secret(shared_authority) -> None:
+    # Key and value swapped, and a value the binding itself refuses: still no quote of the key.
+    for value in ("client_secret", "client_secret\0"):
+        with pytest.raises(va.ConfigError) as caught:
+            Client(**shared_authority.client_options(**{"hunter2-swapped-secret": value}))
+        # The message and repr (the traceback would show this test's own source line).
+        assert "unknown option key" in str(caught.value)
+        assert "hunter2" not in str(caught.value) and "hunter2" not in repr(caught.value)

@@ -124,6 +124,11 @@ def _new_client(options: Mapping[str, OptionValue], from_env: bool) -> int:
             if value is None:
                 continue
             key_bytes = _encode("<key>", key)
+            # Setting the key to "" first lets the library refuse an unknown key before any
+            # message here could quote it: given in the wrong place, it may be the secret.
+            status = lib.vf_options_set(handle, key_bytes, b"", byref(err))
+            if status:
+                raise from_native(status, err)
             value_bytes = _encode(key, _option_text(key, value))
             status = lib.vf_options_set(handle, key_bytes, value_bytes, byref(err))
             if status:
