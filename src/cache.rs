@@ -23,7 +23,7 @@ use std::{
 use crate::{
     error::{Error, Result, Status},
     log::{LogLevel, log},
-    options::{AuthMethod, EndpointSource, ProxySetting, Settings},
+    options::{AuthMethod, BasicAuthStyle, EndpointSource, ProxySetting, Settings},
     sync::{lock, read, try_lock, write},
     token::Token,
 };
@@ -35,6 +35,7 @@ pub(crate) struct CacheKey {
     endpoint: EndpointSource,
     client_id: String,
     auth_method: AuthMethod,
+    basic_auth_style: BasicAuthStyle,
     secret_fingerprint: [u64; 2],
     scopes: Vec<String>,
     resource: Option<String>,
@@ -42,6 +43,7 @@ pub(crate) struct CacheKey {
     /// clients differing here must not share a token, nor one's failures and backoff.
     allow_http: bool,
     validate_endpoints: bool,
+    validate_issuer: bool,
     default_lifetime: Duration,
     ca_file: Option<PathBuf>,
     proxy: ProxySetting,
@@ -61,11 +63,13 @@ impl CacheKey {
             endpoint: settings.endpoint.clone(),
             client_id: settings.client_id.clone(),
             auth_method: settings.auth_method,
+            basic_auth_style: settings.basic_auth_style,
             secret_fingerprint: settings.secret.fingerprint(),
             scopes,
             resource: settings.resource.clone(),
             allow_http: settings.allow_http,
             validate_endpoints: settings.validate_endpoints,
+            validate_issuer: settings.validate_issuer,
             default_lifetime: settings.default_lifetime,
             ca_file: settings.ca_file.clone(),
             proxy: settings.proxy.clone(),

@@ -255,6 +255,7 @@ impl Fetcher {
                 let policy = discovery::Policy {
                     allow_http: self.settings.allow_http,
                     validate_endpoints: self.settings.validate_endpoints,
+                    validate_issuer: self.settings.validate_issuer,
                 };
                 discovery.token_endpoint(&self.http, authority, &policy, deadline)?
             }

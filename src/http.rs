@@ -1,21 +1,24 @@
 //! The HTTP client: one ureq agent per client, with TLS roots, proxy, timeouts, a size cap on
 //! responses, and no redirects. Turns transport failures into [`Error`]s that name the host.
 
-use std::{
-    sync::Arc,
-    time::{Duration, Instant, SystemTime},
-};
+use std::time::{Duration, Instant, SystemTime};
 
+use rustls::pki_types::CertificateDer;
 use ureq::{
     Agent,
     http::{Response, header},
-    tls::{Certificate, PemItem, RootCerts, TlsConfig},
+    tls::{PemItem, RootCerts, TlsConfig},
+    unversioned::{
+        resolver::DefaultResolver,
+        transport::{ConnectProxyConnector, Connector, TcpConnector},
+    },
 };
 use zeroize::Zeroizing;
 
 use crate::{
     error::{Error, Result, Status},
     options::{ProxySetting, Settings},
+    tls::PinningTlsConnector,
 };
 
 /// Responses larger than this are refused: a token response is a few kilobytes.
@@ -56,9 +59,14 @@ impl Http {
                 Some(ureq::Proxy::new(url).map_err(|_| Error::config("option 'proxy': not a usable proxy URL"))?)
             }
         };
-        let roots = match &settings.ca_file {
-            None => RootCerts::PlatformVerifier,
-            Some(path) => RootCerts::Specific(Arc::new(system_and_extra_roots(path)?)),
+        // With a ca_file, our own TLS connector does the handshake (see `tls`); the config's
+        // root certificates are then not used.
+        let pinning = match &settings.ca_file {
+            None => None,
+            Some(path) => {
+                let (roots, pinned) = system_and_extra_roots(path)?;
+                Some(PinningTlsConnector::new(roots, pinned)?)
+            }
         };
         let config = Agent::config_builder()
             .http_status_as_error(false)
@@ -70,9 +78,16 @@ impl Http {
             .max_idle_age(MAX_IDLE_AGE)
             .user_agent(concat!("vidiflow-auth/", env!("CARGO_PKG_VERSION")))
             .accept("application/json")
-            .tls_config(TlsConfig::builder().root_certs(roots).build())
+            .tls_config(TlsConfig::builder().root_certs(RootCerts::PlatformVerifier).build())
             .build();
-        Ok(Http { agent: config.into() })
+        let agent = match pinning {
+            None => config.into(),
+            Some(tls) => {
+                let connector = ().chain(ConnectProxyConnector::default()).chain(TcpConnector::default()).chain(tls);
+                Agent::with_parts(config, connector, DefaultResolver::default())
+            }
+        };
+        Ok(Http { agent })
     }
 
     /// GET `url`, giving up at `deadline`.
@@ -229,7 +244,7 @@ fn parse_http_date(value: &str) -> Option<SystemTime> {
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
+pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     let year = if month <= 2 { year - 1 } else { year };
     let era = year.div_euclid(400);
     let year_of_era = year - era * 400;
@@ -238,34 +253,32 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
     era * 146_097 + day_of_era - 719_468
 }
 
-/// The system's trusted roots plus every certificate in the PEM file at `path`.
-fn system_and_extra_roots(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
+/// The system's trusted roots plus every certificate in the PEM file at `path`, and the file's
+/// certificates alone (trusted as themselves when a server presents one).
+fn system_and_extra_roots(
+    path: &std::path::Path,
+) -> Result<(Vec<CertificateDer<'static>>, Vec<CertificateDer<'static>>)> {
     let what = format!("option 'ca_file' ({})", path.display());
     let pem = std::fs::read(path)
         .map_err(|error| Error::new(Status::Tls, format!("{what}: cannot read the file: {error}")))?;
-    let mut roots: Vec<Certificate<'static>> = Vec::new();
+    let mut pinned: Vec<CertificateDer<'static>> = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
-            Ok(PemItem::Certificate(cert)) => roots.push(cert),
+            Ok(PemItem::Certificate(cert)) => pinned.push(CertificateDer::from(cert.der().to_vec())),
             Ok(_) => {}
             Err(_) => return Err(Error::new(Status::Tls, format!("{what}: not a valid PEM file"))),
         }
     }
-    if roots.is_empty() {
+    if pinned.is_empty() {
         return Err(Error::new(
             Status::Tls,
             format!("{what}: the file holds no certificate"),
         ));
     }
     // Unreadable system roots are not fatal: the extra CA may be all the caller needs.
-    let system = rustls_native_certs::load_native_certs();
-    roots.extend(
-        system
-            .certs
-            .iter()
-            .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
-    );
-    Ok(roots)
+    let mut roots = rustls_native_certs::load_native_certs().certs;
+    roots.extend(pinned.iter().cloned());
+    Ok((roots, pinned))
 }
 
 #[cfg(test)]

@@ -35,6 +35,7 @@ mod sync;
 #[cfg(test)]
 mod testing;
 mod text;
+mod tls;
 mod token;
 mod url;
 

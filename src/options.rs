@@ -32,6 +32,26 @@ impl AuthMethod {
     }
 }
 
+/// How `client_secret_basic` encodes the id and secret before Base64.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default)]
+pub enum BasicAuthStyle {
+    /// Each form-urlencoded first (RFC 6749 §2.3.1); the authority URL-decodes them.
+    #[default]
+    Rfc6749,
+    /// As they are (RFC 2617); for authorities that do not URL-decode, such as IdentityServer3.
+    Rfc2617,
+}
+
+impl BasicAuthStyle {
+    /// The option value that selects this style.
+    pub fn name(self) -> &'static str {
+        match self {
+            BasicAuthStyle::Rfc6749 => "rfc6749",
+            BasicAuthStyle::Rfc2617 => "rfc2617",
+        }
+    }
+}
+
 /// Where HTTP requests go through.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ProxySetting {
@@ -125,6 +145,12 @@ pub const OPTION_KEYS: &[OptionKey] = &[
         kind: ValueKind::Text,
     },
     OptionKey {
+        name: "basic_auth_style",
+        summary: "client_secret_basic encoding: rfc6749 (id and secret form-urlencoded) or rfc2617 (as they are, for IdentityServer3)",
+        default: "rfc6749",
+        kind: ValueKind::Text,
+    },
+    OptionKey {
         name: "timeout_ms",
         summary: "Longest a token call may take, discovery and retries included",
         default: "30000",
@@ -151,6 +177,12 @@ pub const OPTION_KEYS: &[OptionKey] = &[
     OptionKey {
         name: "validate_endpoints",
         summary: "Require the discovered token endpoint on the authority's scheme, host and port",
+        default: "true",
+        kind: ValueKind::Bool,
+    },
+    OptionKey {
+        name: "validate_issuer",
+        summary: "Require the discovery document's issuer to be the authority URL",
         default: "true",
         kind: ValueKind::Bool,
     },
@@ -191,11 +223,13 @@ pub struct Options {
     scope: Option<String>,
     resource: Option<String>,
     auth_method: AuthMethod,
+    basic_auth_style: BasicAuthStyle,
     timeout_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
     ca_file: Option<PathBuf>,
     allow_http: bool,
     validate_endpoints: Option<bool>,
+    validate_issuer: Option<bool>,
     default_expires_in: Option<u64>,
     proxy: ProxySetting,
 }
@@ -256,6 +290,13 @@ impl Options {
                     _ => return Err(Error::config("expected client_secret_post or client_secret_basic")),
                 }
             }
+            "basic_auth_style" => {
+                self.basic_auth_style = match value.to_ascii_lowercase().as_str() {
+                    "" | "rfc6749" => BasicAuthStyle::Rfc6749,
+                    "rfc2617" => BasicAuthStyle::Rfc2617,
+                    _ => return Err(Error::config("expected rfc6749 or rfc2617")),
+                }
+            }
             "timeout_ms" => self.timeout_ms = parse_optional(value, |v| parse_number(v, 1, MAX_TIMEOUT_MS))?,
             "connect_timeout_ms" => {
                 self.connect_timeout_ms = parse_optional(value, |v| parse_number(v, 1, MAX_TIMEOUT_MS))?
@@ -263,6 +304,7 @@ impl Options {
             "ca_file" => self.ca_file = (!unset).then(|| PathBuf::from(value)),
             "allow_http" => self.allow_http = parse_optional(value, parse_bool)?.unwrap_or(false),
             "validate_endpoints" => self.validate_endpoints = parse_optional(value, parse_bool)?,
+            "validate_issuer" => self.validate_issuer = parse_optional(value, parse_bool)?,
             "default_expires_in" => {
                 self.default_expires_in = parse_optional(value, |v| parse_number(v, 1, MAX_DEFAULT_EXPIRES_IN))?
             }
@@ -324,6 +366,14 @@ impl Options {
             (None, Some(path)) => read_secret_file(path)?,
             (None, None) => return Err(Error::config("set 'client_secret' or 'client_secret_file'")),
         };
+        if self.auth_method == AuthMethod::ClientSecretBasic
+            && self.basic_auth_style == BasicAuthStyle::Rfc2617
+            && client_id.contains(':')
+        {
+            return Err(Error::config(
+                "the client id contains ':', which basic_auth_style=rfc2617 cannot send (the authority splits id and secret at the first ':'); use basic_auth_style=rfc6749 or auth_method=client_secret_post",
+            ));
+        }
         let timeout = Duration::from_millis(self.timeout_ms.unwrap_or(30_000));
         let connect_timeout = Duration::from_millis(self.connect_timeout_ms.unwrap_or(10_000)).min(timeout);
         Ok(Settings {
@@ -331,6 +381,7 @@ impl Options {
             client_id,
             secret,
             auth_method: self.auth_method,
+            basic_auth_style: self.basic_auth_style,
             scope: self.scope.clone(),
             resource: self.resource.clone(),
             timeout,
@@ -338,6 +389,7 @@ impl Options {
             ca_file: self.ca_file.clone(),
             allow_http: self.allow_http,
             validate_endpoints: self.validate_endpoints.unwrap_or(true),
+            validate_issuer: self.validate_issuer.unwrap_or(true),
             default_lifetime: Duration::from_secs(self.default_expires_in.unwrap_or(300)),
             proxy: self.proxy.clone(),
         })
@@ -368,6 +420,7 @@ pub(crate) struct Settings {
     pub client_id: String,
     pub secret: Secret,
     pub auth_method: AuthMethod,
+    pub basic_auth_style: BasicAuthStyle,
     pub scope: Option<String>,
     pub resource: Option<String>,
     pub timeout: Duration,
@@ -375,6 +428,7 @@ pub(crate) struct Settings {
     pub ca_file: Option<PathBuf>,
     pub allow_http: bool,
     pub validate_endpoints: bool,
+    pub validate_issuer: bool,
     pub default_lifetime: Duration,
     pub proxy: ProxySetting,
 }

@@ -9,6 +9,8 @@ use std::{
 use once_cell::sync::Lazy;
 use zeroize::Zeroizing;
 
+use crate::options::BasicAuthStyle;
+
 /// A client secret. `Debug` and `Display` print `[redacted]`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Zeroizing<String>);
@@ -24,7 +26,7 @@ impl Secret {
     }
 
     /// `text` with this secret replaced by `[redacted]` wherever it appears: as is,
-    /// form-urlencoded, or inside the Basic credential of `client_id`. For text that came from
+    /// form-urlencoded, or inside the Basic credential of `client_id` (either style). For text that came from
     /// outside (an authority's error description may echo the request).
     pub fn redact(&self, text: &str, client_id: &str) -> String {
         let secret = self.expose();
@@ -33,10 +35,15 @@ impl Secret {
         }
         let mut encoded = zeroize::Zeroizing::new(String::new());
         crate::oauth::form::push_encoded(&mut encoded, secret);
-        let basic = crate::oauth::form::basic_authorization(client_id, secret);
-        let credential = basic.trim_start_matches("Basic ");
+        let basic = |style| crate::oauth::form::basic_authorization(client_id, secret, style);
+        let (rfc6749, rfc2617) = (basic(BasicAuthStyle::Rfc6749), basic(BasicAuthStyle::Rfc2617));
         let mut redacted = text.to_owned();
-        for form in [credential, encoded.as_str(), secret] {
+        for form in [
+            rfc6749.trim_start_matches("Basic "),
+            rfc2617.trim_start_matches("Basic "),
+            encoded.as_str(),
+            secret,
+        ] {
             redacted = redacted.replace(form, "[redacted]");
         }
         redacted
@@ -85,6 +92,9 @@ mod tests {
         let redacted = secret.redact(echoed, "vf-basic");
         assert_eq!(redacted.matches("[redacted]").count(), 3, "{redacted}");
         assert!(!redacted.contains("a+b") && !redacted.contains("a%2Bb") && !redacted.contains("dmYtYmFz"));
+        // The RFC 2617 credential: base64("vf-basic:a+b/c=d%e&f:g").
+        let raw = secret.redact("Authorization: Basic dmYtYmFzaWM6YStiL2M9ZCVlJmY6Zw==", "vf-basic");
+        assert_eq!(raw, "Authorization: Basic [redacted]");
     }
 
     #[test]

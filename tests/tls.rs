@@ -176,3 +176,90 @@ fn unreadable_or_empty_ca_file_is_refused_when_the_client_is_made() {
         );
     }
 }
+
+/// A certificate made the everyday way, `openssl req -x509 …`: self-signed and marked
+/// `CA:TRUE`. With `-addext subjectAltName=…` or, as many do, with only a common name.
+fn plain_self_signed(dir: &Path, name: &str, extra: &[&str]) -> (String, String) {
+    let (cert, key) = (dir.join(format!("{name}.pem")), dir.join(format!("{name}.key")));
+    let output = Command::new("openssl")
+        .args([
+            "req",
+            "-x509",
+            "-newkey",
+            "rsa:2048",
+            "-nodes",
+            "-days",
+            "2",
+            "-subj",
+            "/CN=localhost",
+        ])
+        .args(extra)
+        .arg("-keyout")
+        .arg(&key)
+        .arg("-out")
+        .arg(&cert)
+        .output()
+        .expect("openssl is installed");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let text = |path: PathBuf| path.to_str().unwrap().to_owned();
+    (text(cert), text(key))
+}
+
+fn serve(cert: &str, key: &str) -> Authority {
+    Authority::start_with(&[
+        ("VF_TEST_TLS_CERT", cert),
+        ("VF_TEST_TLS_KEY", key),
+        ("VF_TEST_HOST_NAME", "localhost"),
+    ])
+}
+
+#[test]
+fn plain_openssl_self_signed_certificate_named_in_ca_file_is_trusted() {
+    let pki = Pki::new("self-signed");
+    for (name, extra) in [
+        ("with-san", &["-addext", "subjectAltName=DNS:localhost"][..]),
+        ("cn-only", &[][..]),
+    ] {
+        let (cert, key) = plain_self_signed(&pki.dir, name, extra);
+        let authority = serve(&cert, &key);
+        let options = options(&authority, &authority.url).with("ca_file", &cert).unwrap();
+        let token = Client::new(&options)
+            .unwrap()
+            .token()
+            .unwrap_or_else(|error| panic!("{name}: {error}"));
+        assert_eq!(token.scope(), "api1", "{name}");
+    }
+}
+
+#[test]
+fn a_pinned_self_signed_certificate_is_still_checked_for_the_host_name() {
+    let pki = Pki::new("self-signed-host");
+    for (name, extra) in [
+        ("with-san", &["-addext", "subjectAltName=DNS:localhost"][..]),
+        ("cn-only", &[][..]),
+    ] {
+        let (cert, key) = plain_self_signed(&pki.dir, name, extra);
+        let authority = serve(&cert, &key);
+        let by_address = authority.url.replace("localhost", "127.0.0.1");
+        let options = options(&authority, &by_address).with("ca_file", &cert).unwrap();
+        let error = Client::new(&options).unwrap().token().unwrap_err();
+        assert_eq!(error.status(), Status::Tls, "{name}: {error}");
+        assert!(error.message().contains("not valid for name"), "{name}: {error}");
+    }
+}
+
+#[test]
+fn another_self_signed_certificate_in_ca_file_does_not_vouch_for_the_served_one() {
+    let pki = Pki::new("self-signed-other");
+    let san = ["-addext", "subjectAltName=DNS:localhost"];
+    let (served, key) = plain_self_signed(&pki.dir, "served", &san);
+    let (other, _) = plain_self_signed(&pki.dir, "other", &san);
+    let authority = serve(&served, &key);
+    let options = options(&authority, &authority.url).with("ca_file", &other).unwrap();
+    let error = Client::new(&options).unwrap().token().unwrap_err();
+    assert_eq!(error.status(), Status::Tls, "{error}");
+    assert!(
+        error.message().contains("is not one of the certificates in ca_file"),
+        "{error}"
+    );
+}

@@ -27,6 +27,7 @@ const DISCOVERY_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 pub struct Policy {
     pub allow_http: bool,
     pub validate_endpoints: bool,
+    pub validate_issuer: bool,
 }
 
 type Key = (HttpUrl, Policy);
@@ -95,6 +96,7 @@ pub fn fuzz_document(body: &[u8]) {
             &Policy {
                 allow_http: false,
                 validate_endpoints,
+                validate_issuer: validate_endpoints,
             },
         );
     }
@@ -111,9 +113,11 @@ fn parse_document(body: &[u8], authority: &HttpUrl, policy: &Policy) -> Result<H
         None => Err(discovery_error(format!("the document has no '{name}'"))),
     };
     let issuer = HttpUrl::parse(field("issuer")?, "'issuer'").map_err(|e| discovery_error(e.message().to_owned()))?;
-    if !issuer.same_issuer(authority) {
+    if policy.validate_issuer && !issuer.same_issuer(authority) {
+        // IdentityServer3 behind a reverse proxy names its configured IssuerUri (often a machine
+        // name) while the client reaches it by another name: say both ways out.
         return Err(discovery_error(format!(
-            "the document's issuer {} is not the authority {}",
+            "the document's issuer {} is not the authority {}; if this is the same server reached by another name (IdentityServer3 behind Service Fabric's reverse proxy, a load balancer), set validate_issuer=false, or use the issuer's own URL as the authority",
             issuer.as_str(),
             authority.as_str()
         )));
@@ -138,6 +142,7 @@ mod tests {
     const STRICT: Policy = Policy {
         allow_http: false,
         validate_endpoints: true,
+        validate_issuer: true,
     };
 
     fn parse(document: &str, policy: &Policy) -> Result<HttpUrl> {
@@ -159,6 +164,29 @@ mod tests {
         let error = parse(doc, &STRICT).unwrap_err();
         assert_eq!(error.status(), Status::Discovery);
         assert!(error.message().contains("is not the authority"), "{error}");
+        assert!(error.message().contains("validate_issuer=false"), "{error}");
+        assert!(error.message().contains("https://auth.example.com/other"), "{error}");
+    }
+
+    #[test]
+    fn issuer_on_another_host_is_accepted_with_validate_issuer_off_and_the_endpoint_still_checked() {
+        // IdentityServer3 behind Service Fabric: the issuer names the machine, the endpoints
+        // the host the request used.
+        let doc = format!(
+            r#"{{"issuer":"http://VIDIFLOWHOST:19081/Integrations/Authentication/core","token_endpoint":"{AUTHORITY}/connect/token"}}"#
+        );
+        let lax_issuer = Policy {
+            validate_issuer: false,
+            ..STRICT
+        };
+        assert_eq!(
+            parse(&doc, &lax_issuer).unwrap().as_str(),
+            format!("{AUTHORITY}/connect/token")
+        );
+        let elsewhere =
+            r#"{"issuer":"http://VIDIFLOWHOST:19081/core","token_endpoint":"https://evil.example.com/connect/token"}"#;
+        let error = parse(elsewhere, &lax_issuer).unwrap_err();
+        assert!(error.message().contains("validate_endpoints=false"), "{error}");
     }
 
     #[test]

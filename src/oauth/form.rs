@@ -2,6 +2,8 @@
 
 use zeroize::Zeroizing;
 
+use crate::options::BasicAuthStyle;
+
 /// Appends `value` form-urlencoded: ASCII letters, digits and `*-._` stay, space becomes `+`,
 /// every other byte becomes `%XX`.
 pub fn push_encoded(out: &mut String, value: &str) {
@@ -39,15 +41,33 @@ impl FormBody {
     }
 }
 
-/// `Basic base64(urlencode(id) ":" urlencode(secret))`, as RFC 6749 §2.3.1 requires.
-pub fn basic_authorization(client_id: &str, secret: &str) -> Zeroizing<String> {
+/// `Basic base64(urlencode(id) ":" urlencode(secret))`, as RFC 6749 §2.3.1 requires, or
+/// `Basic base64(id ":" secret)` in the RFC 2617 style that IdentityServer3 expects.
+pub fn basic_authorization(client_id: &str, secret: &str, style: BasicAuthStyle) -> Zeroizing<String> {
     let mut pair = Zeroizing::new(String::new());
-    push_encoded(&mut pair, client_id);
-    pair.push(':');
-    push_encoded(&mut pair, secret);
+    match style {
+        BasicAuthStyle::Rfc6749 => {
+            push_encoded(&mut pair, client_id);
+            pair.push(':');
+            push_encoded(&mut pair, secret);
+        }
+        BasicAuthStyle::Rfc2617 => {
+            pair.push_str(client_id);
+            pair.push(':');
+            pair.push_str(secret);
+        }
+    }
     let mut header = Zeroizing::new(String::from("Basic "));
     push_base64(&mut header, pair.as_bytes());
     header
+}
+
+/// True when `value` is sent differently by the two Basic styles (it has a character that
+/// form-urlencoding changes).
+pub fn encoding_changes(value: &str) -> bool {
+    !value
+        .bytes()
+        .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'*' | b'-' | b'.' | b'_'))
 }
 
 /// Standard Base64 with padding (RFC 4648 §4).
@@ -142,8 +162,26 @@ mod tests {
     fn basic_header_encodes_id_and_secret_first() {
         // base64("vf-basic:a%2Bb%2Fc%3Dd%25e%26f%3Ag")
         assert_eq!(
-            basic_authorization("vf-basic", "a+b/c=d%e&f:g").as_str(),
+            basic_authorization("vf-basic", "a+b/c=d%e&f:g", BasicAuthStyle::Rfc6749).as_str(),
             "Basic dmYtYmFzaWM6YSUyQmIlMkZjJTNEZCUyNWUlMjZmJTNBZw=="
         );
+    }
+
+    #[test]
+    fn rfc2617_basic_header_sends_id_and_secret_as_they_are() {
+        // base64("vf-basic:a+b/c=d%e&f:g ~"): IdentityServer3 splits at the first ':' and
+        // does not URL-decode.
+        assert_eq!(
+            basic_authorization("vf-basic", "a+b/c=d%e&f:g ~", BasicAuthStyle::Rfc2617).as_str(),
+            "Basic dmYtYmFzaWM6YStiL2M9ZCVlJmY6ZyB+"
+        );
+    }
+
+    #[test]
+    fn encoding_changes_only_for_characters_form_encoding_touches() {
+        assert!(!encoding_changes("Abc-123_x.y*"));
+        for odd in ["a+b", "a/b", "a=b", "a%b", "a&b", "a:b", "a~b", "a b", "é"] {
+            assert!(encoding_changes(odd), "{odd}");
+        }
     }
 }

@@ -5,11 +5,11 @@ use std::time::{Duration, Instant, SystemTime};
 use serde_json::Value;
 use zeroize::Zeroizing;
 
-use super::form::{FormBody, basic_authorization};
+use super::form::{FormBody, basic_authorization, encoding_changes};
 use crate::{
     error::{Error, Result, Status},
     http::{Credentials, Http, host_of},
-    options::{AuthMethod, Settings},
+    options::{AuthMethod, BasicAuthStyle, Settings},
     token::Token,
     url::HttpUrl,
 };
@@ -36,7 +36,7 @@ pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: I
             Credentials::InBody
         }
         AuthMethod::ClientSecretBasic => {
-            basic = basic_authorization(&settings.client_id, settings.secret.expose());
+            basic = basic_authorization(&settings.client_id, settings.secret.expose(), settings.basic_auth_style);
             Credentials::Basic(&basic)
         }
     };
@@ -71,9 +71,42 @@ pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: I
         }
         status => {
             let clean = |text: &str| settings.secret.redact(text, &settings.client_id);
-            Err(refusal(status, &reply.body, host, reply.retry_after, clean))
+            let error = refusal(status, &reply.body, host, reply.retry_after, clean);
+            Err(match basic_style_hint(&error, settings) {
+                Some(hint) => error.context_after(&hint),
+                None => error,
+            })
         }
     }
+}
+
+/// For `invalid_client` (or `invalid_request`: "not properly encoded") after Basic
+/// authentication with an id or secret that the two Basic styles send differently: the likeliest
+/// cause is the other style, so name the option.
+fn basic_style_hint(error: &Error, settings: &Settings) -> Option<String> {
+    let refused_client = error
+        .oauth()
+        .is_some_and(|oauth| matches!(oauth.error.as_str(), "invalid_client" | "invalid_request"));
+    let styles_differ = encoding_changes(&settings.client_id) || encoding_changes(settings.secret.expose());
+    if settings.auth_method != AuthMethod::ClientSecretBasic || !refused_client || !styles_differ {
+        return None;
+    }
+    let (sent, other, why) = match settings.basic_auth_style {
+        BasicAuthStyle::Rfc6749 => (
+            "form-urlencoded (RFC 6749)",
+            BasicAuthStyle::Rfc2617,
+            "an authority that does not URL-decode Basic credentials (IdentityServer3) needs it",
+        ),
+        BasicAuthStyle::Rfc2617 => (
+            "as they are (RFC 2617)",
+            BasicAuthStyle::Rfc6749,
+            "an authority that URL-decodes Basic credentials needs it",
+        ),
+    };
+    Some(format!(
+        ". The client id or secret has characters that the two Basic styles send differently, and they were sent {sent}: try basic_auth_style={} ({why}), or auth_method=client_secret_post",
+        other.name()
+    ))
 }
 
 /// The error for a non-2xx answer: the OAuth error if the body has one, else the bare status.

@@ -20,6 +20,14 @@
 //                                PEM files: serve https instead of http
 //   VF_TEST_HOST_NAME            host name in the issuer and the printed URLs (default
 //                                127.0.0.1; e.g. localhost, to match a TLS certificate)
+//   VF_TEST_ISSUER_ORIGIN        scheme://host:port the issuer names instead of the address
+//                                the server listens on (e.g. http://VIDIFLOWHOST:19081), as
+//                                IdentityServer3 does behind Service Fabric's reverse proxy:
+//                                its issuer is the configured IssuerUri, its endpoint URLs
+//                                follow the request's Host header. The printed authority stays
+//                                the listening address.
+//   VF_TEST_IDENTITYSERVER3      "1": client authentication and errors as IdentityServer3's
+//                                source code does them (see identityServer3Request below)
 //
 // stdout carries exactly one line, once listening:
 //   {"authority":"http://127.0.0.1:PORT/ISSUER_PATH","port":PORT,"stats":"http://127.0.0.1:PORT/__test/stats"}
@@ -31,6 +39,7 @@ import { createServer as createHttpsServer } from 'node:https';
 
 const VERBOSE = process.env.VF_TEST_VERBOSE === '1';
 const STRICT_AUTH_METHOD = process.env.VF_TEST_STRICT_AUTH_METHOD === '1';
+const IDENTITYSERVER3 = process.env.VF_TEST_IDENTITYSERVER3 === '1';
 
 // oidc-provider prints notices with console.info (stdout) and warnings with
 // console.warn (some at import time, e.g. about the Node.js version or the
@@ -93,6 +102,8 @@ const CLIENTS = [
   { client_id: 'vf-post', client_secret: 'post-secret-0123456789', token_endpoint_auth_method: 'client_secret_post' },
   { client_id: 'vf-basic', client_secret: 'a+b/c=d%e&f:g', token_endpoint_auth_method: 'client_secret_basic' },
   { client_id: 'vf-post-2', client_secret: 'second-secret-abcdef', token_endpoint_auth_method: 'client_secret_post' },
+  // Every character the two Basic styles send differently: + / = % & : ~ and a space.
+  { client_id: 'vf-idsrv3', client_secret: 'Id+S/3=%&:~ secret', token_endpoint_auth_method: 'client_secret_basic' },
 ].map((c) => ({
   ...c,
   grant_types: ['client_credentials'],
@@ -152,8 +163,11 @@ function buildProvider(issuer) {
             if (unknown.length) {
               throw new errors.InvalidScope('requested scope is not allowed', unknown.join(' '));
             }
-            // No scope requested: grant all of the client's scopes, as
-            // IdentityServer does.
+            // No scope requested: IdentityServer3 refuses (invalid_scope); later
+            // IdentityServers grant all of the client's scopes.
+            if (!requested.length && IDENTITYSERVER3) {
+              throw new errors.InvalidScope('scope is required');
+            }
             if (!requested.length) ctx.oidc.params.scope = SCOPES.join(' ');
           }
           return {
@@ -211,6 +225,62 @@ function handleTestControl(req, res, pathname) {
   req.resume();
 }
 
+// ---------------------------------------------------------------- IdentityServer3
+
+
+// oidc-provider URL-decodes the id and secret of a Basic credential (RFC 6749 §2.3.1).
+// IdentityServer3's BasicAuthenticationSecretParser does not: it base64-decodes, splits at the
+// first ':' and takes both halves as they are (RFC 2617). Reproduce that in front of
+// oidc-provider by handing it the halves form-encoded, so that its decoding gives back exactly
+// the raw bytes IdentityServer3 would compare. IdentityServer3 also looks at body credentials
+// first (PostBodySecretParser runs before Basic): when the body has a client_id, the header is
+// ignored.
+function identityServer3Request(req, body) {
+  const header = req.headers.authorization;
+  if (!header) return;
+  const params = new URLSearchParams(body);
+  if (params.get('client_id')) {
+    delete req.headers.authorization;
+    return;
+  }
+  const match = /^Basic\s+(\S+)$/i.exec(header);
+  if (!match) return;
+  const pair = Buffer.from(match[1], 'base64').toString('utf8');
+  const colon = pair.indexOf(':');
+  if (colon < 0) return;
+  const encode = (text) => encodeURIComponent(text).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
+  const reencoded = `${encode(pair.slice(0, colon))}:${encode(pair.slice(colon + 1))}`;
+  req.headers.authorization = `Basic ${Buffer.from(reencoded, 'utf8').toString('base64')}`;
+}
+
+// IdentityServer3's TokenErrorResult: every token endpoint error is HTTP 400 with a body of just
+// {"error":"..."} (no error_description).
+function identityServer3Errors(res) {
+  const writeHead = res.writeHead.bind(res);
+  const end = res.end.bind(res);
+  let failed = false;
+  res.writeHead = (status, ...rest) => {
+    failed = status >= 400;
+    if (failed) res.statusMessage = 'Bad Request';
+    return failed ? writeHead(400, { 'content-type': 'application/json; charset=utf-8', 'cache-control': 'no-store' }) : writeHead(status, ...rest);
+  };
+  res.end = (chunk, ...rest) => {
+    failed = failed || res.statusCode >= 400;
+    if (!failed) return end(chunk, ...rest);
+    let error = 'server_error';
+    try {
+      error = JSON.parse(String(chunk ?? '{}')).error ?? error;
+    } catch { /* not JSON: keep server_error */ }
+    if (!res.headersSent) {
+      res.statusCode = 400;
+      res.statusMessage = 'Bad Request';
+      res.removeHeader('content-length');
+      res.removeHeader('www-authenticate');
+    }
+    return end(JSON.stringify({ error }));
+  };
+}
+
 // ---------------------------------------------------------------- server
 
 let providerCallback;
@@ -259,6 +329,10 @@ const server = createServer(async (req, res) => {
     if (pathname === TOKEN_PATH || pathname === `${TOKEN_PATH}/`) {
       stats.token_requests += 1;
       stats.requests.push({ method: req.method, path: pathname, url: rawUrl, headers: { ...req.headers }, body });
+      if (IDENTITYSERVER3) {
+        identityServer3Request(req, body);
+        identityServer3Errors(res);
+      }
     }
 
     // Mount the provider under the issuer path: it sees the path relative to
@@ -285,7 +359,8 @@ server.listen(PORT, '127.0.0.1', () => {
   const { port } = server.address();
   const origin = `${TLS_CERT ? 'https' : 'http'}://${HOST_NAME}:${port}`;
   const issuer = `${origin}${ISSUER_PATH}`;
-  const provider = buildProvider(issuer);
+  const issuerOrigin = (process.env.VF_TEST_ISSUER_ORIGIN || origin).replace(/\/+$/, '');
+  const provider = buildProvider(`${issuerOrigin}${ISSUER_PATH}`);
   provider.proxy = false;
   if (VERBOSE) {
     provider.on('server_error', (_ctx, err) => process.stderr.write(`server_error: ${err.stack}\n`));
