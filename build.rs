@@ -11,7 +11,8 @@ fn main() {
 
     // The shared library's SONAME, for `make install` (which adds the libvidiflow_auth.so.N
     // link). Release builds only: programs linked against target/debug find the library there,
-    // where no .so.N link exists. ELF targets only.
+    // where no .so.N link exists. ELF targets only. A program linked against target/release
+    // asks for the SONAME at run time, so the .so.N link is left there too (see below).
     let elf = matches!(
         env::var("CARGO_CFG_TARGET_OS").as_deref(),
         Ok("linux" | "android" | "freebsd" | "netbsd" | "openbsd" | "dragonfly")
@@ -19,6 +20,7 @@ fn main() {
     if elf && env::var("PROFILE").as_deref() == Ok("release") {
         let major = env::var("CARGO_PKG_VERSION_MAJOR").expect("cargo sets CARGO_PKG_VERSION_MAJOR");
         println!("cargo:rustc-cdylib-link-arg=-Wl,-soname,libvidiflow_auth.so.{major}");
+        link_soname_in_profile_dir(&out_dir, &format!("libvidiflow_auth.so.{major}"));
     }
 
     let config =
@@ -29,4 +31,21 @@ fn main() {
         .generate()
         .expect("cbindgen can parse the crate")
         .write_to_file(out_dir.join("vidiflow_auth.h"));
+}
+
+/// Leaves `target/<profile>/<soname>` → `libvidiflow_auth.so`, so that `cc app.c
+/// -Ltarget/release -lvidiflow_auth` makes a program that starts (with LD_LIBRARY_PATH): the
+/// program asks for the SONAME, which cargo itself never creates. The link may dangle until
+/// cargo links the library, moments later. Best effort: a read-only or unusual target directory
+/// only costs the convenience.
+fn link_soname_in_profile_dir(out_dir: &std::path::Path, soname: &str) {
+    // OUT_DIR is <profile dir>/build/<package>-<hash>/out.
+    let Some(profile_dir) = out_dir.ancestors().nth(3) else {
+        return;
+    };
+    let link = profile_dir.join(soname);
+    if std::fs::symlink_metadata(&link).is_err() {
+        #[cfg(unix)]
+        let _ = std::os::unix::fs::symlink("libvidiflow_auth.so", &link);
+    }
 }
