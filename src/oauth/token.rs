@@ -95,12 +95,12 @@ fn basic_style_hint(error: &Error, settings: &Settings) -> Option<String> {
         BasicAuthStyle::Rfc6749 => (
             "form-urlencoded (RFC 6749)",
             BasicAuthStyle::Rfc2617,
-            "an authority that does not URL-decode Basic credentials (IdentityServer3) needs it",
+            "IdentityServer3 and other authorities that do not URL-decode Basic credentials need it",
         ),
         BasicAuthStyle::Rfc2617 => (
             "as they are (RFC 2617)",
             BasicAuthStyle::Rfc6749,
-            "an authority that URL-decodes Basic credentials needs it",
+            "authorities that URL-decode Basic credentials need it",
         ),
     };
     Some(format!(

@@ -16,6 +16,19 @@ namespace VidiFlow.Auth
         ClientSecretBasic = 1,
     }
 
+    /// <summary>How <see cref="ClientAuthMethod.ClientSecretBasic"/> encodes the id and secret
+    /// before Base64 (option <c>basic_auth_style</c>).</summary>
+    public enum BasicAuthStyle
+    {
+        /// <summary>Each form-urlencoded first, as RFC 6749 §2.3.1 says (<c>rfc6749</c>, the
+        /// library's default).</summary>
+        Rfc6749 = 0,
+
+        /// <summary>As they are (<c>rfc2617</c>), for authorities that do not URL-decode Basic
+        /// credentials, such as IdentityServer3.</summary>
+        Rfc2617 = 1,
+    }
+
     /// <summary>
     /// What a <see cref="TokenClient"/> needs: the authority, the client's identity, and how to
     /// reach it. The common options are properties; every other option key of the library goes in
@@ -60,6 +73,10 @@ namespace VidiFlow.Auth
         /// <see cref="ClientAuthMethod.ClientSecretPost"/>).</summary>
         public ClientAuthMethod? AuthMethod { get; set; }
 
+        /// <summary>How Basic authentication encodes the id and secret (option
+        /// <c>basic_auth_style</c>; default <see cref="VidiFlow.Auth.BasicAuthStyle.Rfc6749"/>).</summary>
+        public BasicAuthStyle? BasicAuthStyle { get; set; }
+
         /// <summary>Longest a token call may take, discovery and retries included
         /// (option <c>timeout_ms</c>; default 30 s). Whole milliseconds, rounded up.</summary>
         public TimeSpan? Timeout { get; set; }
@@ -79,6 +96,11 @@ namespace VidiFlow.Auth
         /// <summary>Require the discovered token endpoint on the authority's scheme, host and port
         /// (option <c>validate_endpoints</c>; default true).</summary>
         public bool? ValidateEndpoints { get; set; }
+
+        /// <summary>Require the discovery document's issuer to be the authority URL (option
+        /// <c>validate_issuer</c>; default true). False for IdentityServer3 reached by another
+        /// host name than its configured issuer (Service Fabric's reverse proxy).</summary>
+        public bool? ValidateIssuer { get; set; }
 
         /// <summary>Proxy URL, or "none"; by default the *_PROXY environment variables, except for
         /// loopback authorities (option <c>proxy</c>).</summary>
@@ -109,6 +131,10 @@ namespace VidiFlow.Auth
             {
                 Add(pairs, "auth_method", AuthMethod.Value == ClientAuthMethod.ClientSecretBasic ? "client_secret_basic" : "client_secret_post");
             }
+            if (BasicAuthStyle.HasValue)
+            {
+                Add(pairs, "basic_auth_style", BasicAuthStyle.Value == VidiFlow.Auth.BasicAuthStyle.Rfc2617 ? "rfc2617" : "rfc6749");
+            }
             if (Timeout.HasValue)
             {
                 Add(pairs, "timeout_ms", Milliseconds(Timeout.Value, "Timeout"));
@@ -125,6 +151,10 @@ namespace VidiFlow.Auth
             if (ValidateEndpoints.HasValue)
             {
                 Add(pairs, "validate_endpoints", ValidateEndpoints.Value ? "true" : "false");
+            }
+            if (ValidateIssuer.HasValue)
+            {
+                Add(pairs, "validate_issuer", ValidateIssuer.Value ? "true" : "false");
             }
             Add(pairs, "proxy", Proxy);
             foreach (KeyValuePair<string, string> pair in additional)

@@ -236,6 +236,8 @@ namespace VidiFlow.Auth.Tests
                 ConnectTimeout = TimeSpan.FromSeconds(5),
                 AllowHttp = false,
                 ValidateEndpoints = true,
+                ValidateIssuer = true,
+                BasicAuthStyle = BasicAuthStyle.Rfc6749,
                 Proxy = "none",
             };
             basic.AdditionalOptions["default_expires_in"] = "300";
@@ -247,6 +249,23 @@ namespace VidiFlow.Auth.Tests
             string stats = Authority.Stats();
             Check.True(System.Text.RegularExpressions.Regex.IsMatch(stats, "\"authorization\"\\s*:\\s*\"Basic "), "the request used HTTP Basic: " + stats);
             Check.True(stats.IndexOf("client_secret=", StringComparison.Ordinal) < 0, "no secret in the form body with Basic");
+
+            // The RFC 2617 Basic style reaches the library: the dev authority URL-decodes Basic
+            // credentials, so the raw '%' of this secret is refused, and the message names the
+            // other style.
+            using (var client = new TokenClient(new TokenClientOptions
+            {
+                Authority = Authority.Url,
+                ClientId = "vf-basic",
+                ClientSecret = Authority.BasicSecret,
+                Scope = "api1",
+                AuthMethod = ClientAuthMethod.ClientSecretBasic,
+                BasicAuthStyle = BasicAuthStyle.Rfc2617,
+            }))
+            {
+                OAuthException e = Check.Fails<OAuthException>(() => client.GetToken(), VidiFlowStatus.OAuth, "Basic in RFC 2617 style");
+                Check.Contains("basic_auth_style=rfc6749", e.Message, "the message names the other Basic style");
+            }
 
             // A token endpoint instead of discovery, two scopes.
             using (var client = new TokenClient(new TokenClientOptions

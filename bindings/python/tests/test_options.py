@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from support import BASIC_CLIENT, POST_CLIENT, POST_CLIENT_2
-from vidiflow_auth import Client, ConfigError
+from vidiflow_auth import Client, ConfigError, OAuthError
 
 VF_VARIABLES = ("VF_AUTHORITY", "VF_TOKEN_ENDPOINT", "VF_CLIENT_ID", "VF_CLIENT_SECRET",
                 "VF_CLIENT_SECRET_FILE", "VF_SCOPE", "VF_RESOURCE", "VF_AUTH_METHOD",
@@ -46,6 +46,25 @@ def test_keyword_options_reach_the_authority(authority) -> None:
     assert set(form["scope"][0].split()) == {"api1", "api2"}
     expected = "vf-basic:" + urllib.parse.quote_plus(BASIC_CLIENT["client_secret"])
     assert request["headers"]["authorization"] == "Basic " + base64.b64encode(expected.encode()).decode()
+
+
+def test_rfc2617_basic_style_and_validate_issuer_reach_the_library(authority) -> None:
+    # The dev authority URL-decodes Basic credentials: the raw '%' of this secret is refused,
+    # and the message names the other style.
+    client = Client(
+        authority=authority.url,
+        client_id=BASIC_CLIENT["client_id"],
+        client_secret=BASIC_CLIENT["client_secret"],
+        scope="api1",
+        auth_method="client_secret_basic",
+        basic_auth_style="rfc2617",
+        validate_issuer=True,
+    )
+    with pytest.raises(OAuthError) as refused:
+        client.token()
+    assert "basic_auth_style=rfc6749" in str(refused.value)
+    expected = "vf-basic:" + BASIC_CLIENT["client_secret"]
+    assert last_request(authority)["headers"]["authorization"] == "Basic " + base64.b64encode(expected.encode()).decode()
 
 
 def test_secret_file_as_a_path(authority, tmp_path: Path) -> None:
