@@ -29,6 +29,7 @@ mod log;
 mod oauth;
 mod options;
 mod process;
+mod proxy;
 mod random;
 mod secret;
 mod sync;
@@ -37,6 +38,7 @@ mod testing;
 mod text;
 mod token;
 mod url;
+mod wipe;
 
 pub use client::{Client, Stats};
 pub use error::{Error, OauthError, Result, Status};
