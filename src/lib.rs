@@ -18,6 +18,8 @@
 
 #![deny(missing_docs)]
 
+#[cfg(test)]
+mod alloc_audit;
 mod cache;
 pub mod capi;
 mod client;

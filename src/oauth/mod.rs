@@ -71,7 +71,7 @@ fn parse_object(body: &[u8], what: &str) -> Result<Wiped<Map<String, Value>>> {
 
 /// The OAuth error in a response body (RFC 6749 §5.2), if the body carries one, each field
 /// passed through `clean` (which removes anything secret the authority echoed back).
-fn oauth_error(body: &[u8], clean: impl Fn(&str) -> String) -> Option<OauthError> {
+pub(crate) fn oauth_error(body: &[u8], clean: impl Fn(&str) -> String) -> Option<OauthError> {
     let map = Wiped(serde_json::from_slice::<Value>(body).ok()?);
     let text = |name: &str| {
         map.get(name)
