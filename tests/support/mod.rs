@@ -7,6 +7,8 @@ use std::{
     io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
+    thread,
+    time::{Duration, Instant},
 };
 
 pub mod fault;
@@ -116,4 +118,33 @@ pub fn assert_no_secret(text: &str) {
         assert!(!text.contains(secret), "a secret leaked into: {text}");
     }
     assert!(!text.contains("wrong-secret"), "a secret leaked into: {text}");
+}
+
+/// Runs `body` in a forked child and returns its exit code, or None if it hung.
+pub fn in_child(body: impl FnOnce() -> bool) -> Option<i32> {
+    // SAFETY: the child only runs `body` (library calls) and then _exit, never returning into
+    // the test harness.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(false);
+        // SAFETY: ends the child without running the parent's atexit handlers or destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut status = 0;
+    while Instant::now() < deadline {
+        // SAFETY: waits for our own child.
+        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+            return Some(if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                -1
+            });
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: our own child, which hung.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    None
 }
