@@ -224,10 +224,17 @@ fn transport_error(error: ureq::Error, url: &str) -> Error {
         ureq::Error::Rustls(error) => Error::new(Status::Tls, format!("TLS with {host} failed: {error}")),
         ureq::Error::Tls(why) => Error::new(Status::Tls, format!("TLS with {host} failed: {why}")),
         ureq::Error::Io(error) => io_error(&error, host),
-        ureq::Error::ConnectProxyFailed(why) => Error::new(
-            Status::Network,
-            format!("the proxy refused the connection to {host}: {why}"),
-        ),
+        ureq::Error::ConnectProxyFailed(why) => {
+            let hint = if why.contains("407") {
+                "; it wants credentials, or refused the ones given (http://user:password@host:port in 'proxy' or the *_proxy variable)"
+            } else {
+                ""
+            };
+            Error::new(
+                Status::Network,
+                format!("the proxy refused the connection to {host}: {why}{hint}"),
+            )
+        }
         ureq::Error::Protocol(error) => Error::protocol(format!("{host} sent a malformed HTTP response: {error}")),
         other => Error::new(Status::Network, format!("request to {host} failed: {other}")),
     }

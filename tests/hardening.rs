@@ -399,10 +399,8 @@ fn an_authority_with_and_without_a_trailing_slash_shares_one_token() {
         .with("authority", &format!("{}/", authority.url))
         .unwrap();
     let slashed = Client::new(&slashed).unwrap();
-    assert_eq!(
-        bare.token().unwrap().access_token(),
-        slashed.token().unwrap().access_token()
-    );
+    let same = bare.token().unwrap().access_token() == slashed.token().unwrap().access_token();
+    assert!(same, "two tokens for one authority");
     assert_eq!(authority.token_requests(), 1, "one cache slot");
 }
 
