@@ -80,8 +80,9 @@ namespace VidiFlow.Auth
         /// (option <c>validate_endpoints</c>; default true).</summary>
         public bool? ValidateEndpoints { get; set; }
 
-        /// <summary>Proxy URL, or "none"; by default the *_PROXY environment variables, except for
-        /// loopback authorities (option <c>proxy</c>).</summary>
+        /// <summary>Proxy URL (credentials allowed, never shown), or "none"; by default http_proxy
+        /// or https_proxy by the URL's scheme, then all_proxy, and no_proxy, never for loopback
+        /// hosts (option <c>proxy</c>).</summary>
         public string Proxy { get; set; }
 
         /// <summary>
