@@ -11,7 +11,6 @@
 //! refusal — so a storm of callers cannot hammer a failing authority.
 
 use std::{
-    path::PathBuf,
     sync::{
         Arc, Condvar, Mutex, PoisonError, RwLock,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -23,7 +22,7 @@ use std::{
 use crate::{
     error::{Error, Result, Status},
     log::{LogLevel, log},
-    options::{AuthMethod, EndpointSource, ProxySetting, Settings},
+    options::{AuthMethod, EndpointSource, OptionPath, ProxySetting, Settings},
     sync::{lock, read, try_lock, write},
     token::Token,
 };
@@ -43,7 +42,7 @@ pub(crate) struct CacheKey {
     allow_http: bool,
     validate_endpoints: bool,
     default_lifetime: Duration,
-    ca_file: Option<PathBuf>,
+    ca_file: Option<OptionPath>,
     proxy: ProxySetting,
     max_retry_after: Duration,
 }

@@ -71,7 +71,7 @@ impl Http {
         };
         let roots = match &settings.ca_file {
             None => RootCerts::PlatformVerifier,
-            Some(path) => RootCerts::Specific(Arc::new(system_and_extra_roots(path)?)),
+            Some(path) => RootCerts::Specific(Arc::new(system_and_extra_roots(path.path())?)),
         };
         let config = Agent::config_builder()
             .http_status_as_error(false)

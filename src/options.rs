@@ -4,7 +4,11 @@
 //! and the bindings use. A value is checked when it is set; how the options fit together is
 //! checked when a client is built ([`Options::resolve`]).
 
-use std::{env, path::PathBuf, time::Duration};
+use std::{
+    env, fmt,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use crate::{
     error::{Error, Result},
@@ -45,6 +49,23 @@ pub enum ProxySetting {
     Direct,
     /// This proxy, for every request; its credentials are never shown.
     Url(ProxyUrl),
+}
+
+/// A path from an option (`client_secret_file`, `ca_file`). `Debug` does not show it: a value
+/// given to the wrong option — the secret, say — would be printed.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct OptionPath(PathBuf);
+
+impl OptionPath {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl fmt::Debug for OptionPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[path not shown]")
+    }
 }
 
 /// What kind of value an option takes.
@@ -201,13 +222,13 @@ pub struct Options {
     token_endpoint: Option<HttpUrl>,
     client_id: Option<String>,
     client_secret: Option<Secret>,
-    client_secret_file: Option<PathBuf>,
+    client_secret_file: Option<OptionPath>,
     scope: Option<String>,
     resource: Option<String>,
     auth_method: AuthMethod,
     timeout_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
-    ca_file: Option<PathBuf>,
+    ca_file: Option<OptionPath>,
     allow_http: bool,
     validate_endpoints: Option<bool>,
     default_expires_in: Option<u64>,
@@ -266,7 +287,7 @@ impl Options {
             "token_endpoint" => self.token_endpoint = parse_optional(value, |v| HttpUrl::parse(v, "not a URL"))?,
             "client_id" => self.client_id = (!exact.is_empty()).then(|| exact.to_owned()),
             "client_secret" => self.client_secret = (!exact.is_empty()).then(|| Secret::new(exact.to_owned())),
-            "client_secret_file" => self.client_secret_file = (!unset).then(|| PathBuf::from(value)),
+            "client_secret_file" => self.client_secret_file = (!unset).then(|| OptionPath(PathBuf::from(value))),
             "scope" => self.scope = (!unset).then(|| value.split_whitespace().collect::<Vec<_>>().join(" ")),
             "resource" => self.resource = (!unset).then(|| value.to_owned()),
             "auth_method" => {
@@ -280,7 +301,7 @@ impl Options {
             "connect_timeout_ms" => {
                 self.connect_timeout_ms = parse_optional(value, |v| parse_number(v, 1, MAX_TIMEOUT_MS))?
             }
-            "ca_file" => self.ca_file = (!unset).then(|| PathBuf::from(value)),
+            "ca_file" => self.ca_file = (!unset).then(|| OptionPath(PathBuf::from(value))),
             "allow_http" => self.allow_http = parse_optional(value, parse_bool)?.unwrap_or(false),
             "validate_endpoints" => self.validate_endpoints = parse_optional(value, parse_bool)?,
             "default_expires_in" => {
@@ -415,7 +436,7 @@ pub(crate) struct Settings {
     pub resource: Option<String>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<OptionPath>,
     pub allow_http: bool,
     pub validate_endpoints: bool,
     pub default_lifetime: Duration,
@@ -438,9 +459,9 @@ pub(crate) fn require_https_policy(url: &HttpUrl, allow_http: bool) -> Result<()
 
 /// Reads the secret file. Messages never name the path: a secret given where the path belongs
 /// (swapped arguments) would be printed.
-fn read_secret_file(path: &PathBuf) -> Result<Secret> {
+fn read_secret_file(path: &OptionPath) -> Result<Secret> {
     const WHAT: &str = "the file named by client_secret_file";
-    let bytes = std::fs::File::open(path)
+    let bytes = std::fs::File::open(path.path())
         .and_then(|file| crate::wipe::read_to_end(file, MAX_VALUE_BYTES as u64 + 1))
         .map_err(|error| Error::config(format!("{WHAT} cannot be read: {}", crate::wipe::io_reason(&error))))?;
     if bytes.len() > MAX_VALUE_BYTES {
@@ -748,5 +769,11 @@ mod tests {
     fn debug_output_hides_the_secret() {
         let text = format!("{:?} {:?}", complete(), complete().resolve().unwrap());
         assert!(!text.contains(SECRET), "{text}");
+        // Nor a path, which may be the secret given to the wrong option.
+        let swapped = complete()
+            .with("client_secret_file", SECRET)
+            .and_then(|o| o.with("ca_file", SECRET))
+            .unwrap();
+        assert!(!format!("{swapped:?}").contains(SECRET), "{swapped:?}");
     }
 }

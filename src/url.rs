@@ -56,9 +56,9 @@ impl HttpUrl {
     pub fn parse_authority(text: &str, what: &str) -> Result<HttpUrl> {
         let mut url = HttpUrl::parse(text, what)?;
         if text.contains('?') {
-            return Err(Error::config(format!(
-                "{what}: a query string ('?') is not allowed in an authority URL: discovery appends /.well-known/openid-configuration to its path"
-            )));
+            return Err(Error::config(
+                "a query string ('?') is not allowed in an authority URL: discovery appends /.well-known/openid-configuration to its path",
+            ));
         }
         let after_scheme = url.text.find("://").map_or(0, |i| i + 3);
         while url.text.len() > after_scheme && url.text.ends_with('/') {
@@ -169,10 +169,7 @@ mod tests {
             "https://h"
         );
         let error = HttpUrl::parse_authority("https://h/core?tenant=secretish", "option 'authority'").unwrap_err();
-        assert!(
-            error.message().starts_with("option 'authority': a query string"),
-            "{error}"
-        );
+        assert!(error.message().starts_with("a query string"), "{error}");
         assert!(!error.message().contains("secretish"), "{error}");
     }
 

@@ -5,7 +5,6 @@
 
 use std::{
     collections::HashMap,
-    path::PathBuf,
     sync::{Arc, Condvar, Mutex, PoisonError},
     time::{Duration, Instant},
 };
@@ -16,7 +15,7 @@ use crate::{
     error::{Error, Result, Status},
     http::Http,
     log::{LogLevel, log},
-    options::{ProxySetting, Settings, require_https_policy},
+    options::{OptionPath, ProxySetting, Settings, require_https_policy},
     sync::lock,
     url::HttpUrl,
 };
@@ -39,7 +38,7 @@ pub struct Policy {
 pub struct Key {
     authority: HttpUrl,
     policy: Policy,
-    ca_file: Option<PathBuf>,
+    ca_file: Option<OptionPath>,
     proxy: ProxySetting,
 }
 
