@@ -113,19 +113,19 @@ pub const OPTION_KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "client_id",
-        summary: "Client id (required); taken exactly as given, spaces included",
+        summary: "Client id (required); taken exactly as given",
         default: "",
         kind: ValueKind::Text,
     },
     OptionKey {
         name: "client_secret",
-        summary: "Client secret (this or client_secret_file is required); taken exactly as given, spaces included",
+        summary: "Client secret (this or client_secret_file is required); taken as given",
         default: "",
         kind: ValueKind::Text,
     },
     OptionKey {
         name: "client_secret_file",
-        summary: "File holding the client secret; trailing line breaks are dropped, nothing else",
+        summary: "File holding the client secret; only a trailing line break is dropped",
         default: "",
         kind: ValueKind::Path,
     },
@@ -185,13 +185,13 @@ pub const OPTION_KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "proxy",
-        summary: "Proxy URL (http://[user:password@]host:port), or 'none'; by default http_proxy / https_proxy by the URL's scheme, then all_proxy, and no_proxy",
+        summary: "Proxy URL (http://[user:password@]host:port) or 'none'; default: *_proxy by scheme",
         default: "environment",
         kind: ValueKind::Url,
     },
     OptionKey {
         name: "max_retry_after",
-        summary: "Longest wait in seconds a Retry-After from the authority can impose on this identity",
+        summary: "Longest wait in seconds a Retry-After can impose",
         default: "300",
         kind: ValueKind::Seconds,
     },
