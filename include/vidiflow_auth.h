@@ -7,7 +7,10 @@
  *    renumbered.
  *  - Out-parameters are written only on success. On failure, if `err` is not NULL, `*err`
  *    receives an error object the caller owns and frees with vf_error_free(). Pass NULL as
- *    `err` when the status alone is enough.
+ *    `err` when the status alone is enough. `*err` is overwritten, never freed: initialise
+ *    the variable to NULL, and free an error (and set the variable back to NULL) before
+ *    passing it again, or the earlier error leaks. A failing call that finds `*err` not NULL
+ *    says so in the log (vf_set_log_callback()).
  *  - A NULL where a pointer is required gives VF_STATUS_INVALID_ARGUMENT, never a crash.
  *    Every *_free(NULL) does nothing. Every *_free may be called from any thread.
  *  - Strings passed in are UTF-8 and NUL-terminated; they are copied before the call returns.
@@ -133,6 +136,17 @@ extern "C" {
 // The ABI version. It changes whenever a release breaks binary compatibility; bindings check
 // it at load time against the version they were written for.
 uint32_t vf_abi_version(void);
+
+// Lifts a hold on the client's identity, so the next vf_token_get() that needs a token asks
+// the authority at once: the wait a Retry-After imposed (at most the max_retry_after option,
+// 300 s by default), the backoff after failures, or a remembered refusal such as
+// invalid_client. For an operator who fixed the cause and does not want to wait. The cached
+// token, if any, is kept; every client of the same identity is affected. VF_STATUS_OK whether
+// or not a hold was in force; VF_STATUS_INVALID_ARGUMENT if `client` is NULL.
+//
+// # Safety
+// `client` is NULL or a live client.
+vf_status vf_client_clear_hold(const vf_client *client);
 
 // Frees a client. NULL is ignored. No other thread may be using it; tokens it handed out stay
 // valid until freed, and the cached token stays available to other clients.

@@ -11,7 +11,6 @@
 //! refusal — so a storm of callers cannot hammer a failing authority.
 
 use std::{
-    path::PathBuf,
     sync::{
         Arc, Condvar, Mutex, PoisonError, RwLock,
         atomic::{AtomicBool, AtomicU64, Ordering},
@@ -23,7 +22,7 @@ use std::{
 use crate::{
     error::{Error, Result, Status},
     log::{LogLevel, log},
-    options::{AuthMethod, BasicAuthStyle, EndpointSource, ProxySetting, Settings},
+    options::{AuthMethod, BasicAuthStyle, EndpointSource, OptionPath, ProxySetting, Settings},
     sync::{lock, read, try_lock, write},
     token::Token,
 };
@@ -45,8 +44,9 @@ pub(crate) struct CacheKey {
     validate_endpoints: bool,
     validate_issuer: bool,
     default_lifetime: Duration,
-    ca_file: Option<PathBuf>,
+    ca_file: Option<OptionPath>,
     proxy: ProxySetting,
+    max_retry_after: Duration,
 }
 
 impl CacheKey {
@@ -73,6 +73,7 @@ impl CacheKey {
             default_lifetime: settings.default_lifetime,
             ca_file: settings.ca_file.clone(),
             proxy: settings.proxy.clone(),
+            max_retry_after: settings.max_retry_after,
         }
     }
 }
@@ -272,6 +273,17 @@ impl Slot {
         } else {
             false
         }
+    }
+
+    /// Lifts a hold (Retry-After, backoff, a remembered refusal), so the next call that needs a
+    /// token asks the authority at once. Returns whether there was one.
+    pub fn clear_hold(&self) -> bool {
+        let mut flight = lock(&self.flight);
+        let held = flight.hold_until.is_some_and(|until| until > Instant::now());
+        flight.hold_until = None;
+        flight.consecutive_failures = 0;
+        self.held_until_nanos.store(0, Ordering::Relaxed);
+        held
     }
 
     fn usable(&self, now: Instant, min_valid: Duration) -> Option<Arc<Token>> {
@@ -504,6 +516,29 @@ mod tests {
             .with_http_status(429)
             .with_retry_after(Some(Duration::from_secs(7)));
         assert_eq!(hold_after(&asked, 3), Duration::from_secs(7));
+    }
+
+    #[test]
+    fn clear_hold_lets_the_next_call_ask_at_once() {
+        let slot = Arc::new(Slot::default());
+        let fetcher = scripted(|call| match call {
+            0 => Err(Error::new(Status::Http, "busy")
+                .with_http_status(503)
+                .with_retry_after(Some(HOUR))),
+            _ => Ok(token("after", HOUR)),
+        });
+        slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap_err();
+        assert_eq!(
+            slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap_err().status(),
+            Status::Throttled
+        );
+        assert!(slot.clear_hold());
+        assert!(!slot.clear_hold(), "nothing left to clear");
+        assert_eq!(
+            slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap().0.access_token(),
+            "after"
+        );
+        assert_eq!(calls(&fetcher), 2);
     }
 
     #[test]

@@ -129,6 +129,14 @@ impl Client {
         self.bound().is_ok_and(|bound| bound.slot.invalidate(access_token))
     }
 
+    /// Lifts a hold on this client's identity — a Retry-After from the authority, the backoff
+    /// after failures, a remembered refusal — so the next call that needs a token asks the
+    /// authority at once (say, after an operator fixed the cause). A cached token is kept.
+    /// Returns whether a hold was in force.
+    pub fn clear_hold(&self) -> bool {
+        self.bound().is_ok_and(|bound| bound.slot.clear_hold())
+    }
+
     /// The counters so far.
     pub fn stats(&self) -> Stats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
@@ -249,28 +257,58 @@ impl Fetch for Fetcher {
 impl Fetcher {
     fn attempt(&self, deadline: Instant) -> Result<Token> {
         let discovery = &process::registry().discovery;
-        let endpoint = match &self.settings.endpoint {
-            EndpointSource::TokenEndpoint(url) => url.clone(),
+        let discovered = match &self.settings.endpoint {
+            EndpointSource::TokenEndpoint(_) => None,
             EndpointSource::Authority(authority) => {
-                let policy = discovery::Policy {
-                    allow_http: self.settings.allow_http,
-                    validate_endpoints: self.settings.validate_endpoints,
-                    validate_issuer: self.settings.validate_issuer,
-                };
-                discovery.token_endpoint(&self.http, authority, &policy, deadline)?
+                let key = discovery::Key::new(authority, &self.settings);
+                let endpoint = discovery.token_endpoint(&self.http, &key, deadline)?;
+                Some((key, endpoint))
             }
         };
+        let endpoint = match (&discovered, &self.settings.endpoint) {
+            (Some((_, endpoint)), _) => endpoint,
+            (None, EndpointSource::TokenEndpoint(url) | EndpointSource::Authority(url)) => url,
+        };
         bump(&self.counters.requests);
-        let result = token::request(&self.http, &endpoint, &self.settings, deadline);
+        let result = token::request(&self.http, endpoint, &self.settings, deadline);
         if let Err(error) = &result {
             bump(&self.counters.failed_requests);
-            if let EndpointSource::Authority(authority) = &self.settings.endpoint {
-                // The endpoint may have moved: look it up again next time.
-                if error.is_transient() || error.http_status() == 404 {
-                    discovery.forget(authority);
+            if let Some((key, _)) = &discovered {
+                if endpoint_may_have_moved(error) {
+                    discovery.forget(key);
                 }
             }
         }
         result
+    }
+}
+
+/// Whether a failed token request suggests that the discovered endpoint is no longer where
+/// the document said: nothing listens there (or the name no longer resolves), or the server
+/// says there is no such resource (404, 405, 410). A 503, a timeout or an OAuth refusal says
+/// nothing about where the endpoint is, so the document is kept.
+fn endpoint_may_have_moved(error: &Error) -> bool {
+    error.status() == crate::error::Status::Network || matches!(error.http_status(), 404 | 405 | 410)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::error::Status;
+
+    #[test]
+    fn only_failures_that_suggest_a_move_forget_the_discovered_endpoint() {
+        let http = |status| Error::new(Status::Http, "x").with_http_status(status);
+        assert!(endpoint_may_have_moved(&Error::new(Status::Network, "refused")));
+        for status in [404, 405, 410] {
+            assert!(endpoint_may_have_moved(&http(status)), "{status}");
+        }
+        for status in [500, 502, 503, 504, 429, 408] {
+            assert!(!endpoint_may_have_moved(&http(status)), "{status}");
+        }
+        assert!(!endpoint_may_have_moved(&Error::new(Status::Timeout, "slow")));
+        assert!(!endpoint_may_have_moved(
+            &Error::new(Status::Oauth, "invalid_client").with_http_status(401)
+        ));
     }
 }

@@ -1,12 +1,13 @@
 //! The HTTP client: one ureq agent per client, with TLS roots, proxy, timeouts, a size cap on
-//! responses, and no redirects. Turns transport failures into [`Error`]s that name the host.
+//! responses, and no redirects. Turns transport failures into [`Error`]s that name the host
+//! (and the proxy, its credentials redacted).
 
 use std::time::{Duration, Instant, SystemTime};
 
 use rustls::pki_types::CertificateDer;
 use ureq::{
     Agent,
-    http::{Response, header},
+    http::{HeaderValue, Response, header},
     tls::{PemItem, RootCerts, TlsConfig},
     unversioned::{
         resolver::DefaultResolver,
@@ -18,13 +19,16 @@ use zeroize::Zeroizing;
 use crate::{
     error::{Error, Result, Status},
     options::{ProxySetting, Settings},
+    proxy::{EnvironmentProxies, ProxyUrl},
     tls::PinningTlsConnector,
+    url::HttpUrl,
 };
 
 /// Responses larger than this are refused: a token response is a few kilobytes.
 pub const MAX_BODY_BYTES: u64 = 1024 * 1024;
-/// Retry-After values past this are treated as this.
-const MAX_RETRY_AFTER: Duration = Duration::from_secs(3600);
+/// Retry-After values past this are read as this (a bound for the arithmetic; the hold itself
+/// is capped by the `max_retry_after` option).
+const MAX_RETRY_AFTER_READ: Duration = Duration::from_secs(24 * 60 * 60);
 /// Pooled connections older than this are not reused.
 const MAX_IDLE_AGE: Duration = Duration::from_secs(60);
 
@@ -47,24 +51,33 @@ pub enum Credentials<'a> {
 
 pub struct Http {
     agent: Agent,
+    proxies: Proxies,
+}
+
+/// Where requests go through, decided per request URL.
+enum Proxies {
+    Direct,
+    /// The `proxy` option: every request.
+    Fixed(ProxyUrl),
+    /// The environment, read when the client was made.
+    Environment(EnvironmentProxies),
 }
 
 impl Http {
     pub fn new(settings: &Settings) -> Result<Http> {
-        let proxy = match &settings.proxy {
-            ProxySetting::FromEnvironment if settings.endpoint.url().is_loopback() => None,
-            ProxySetting::FromEnvironment => ureq::Proxy::try_from_env(),
-            ProxySetting::Direct => None,
-            ProxySetting::Url(url) => {
-                Some(ureq::Proxy::new(url).map_err(|_| Error::config("option 'proxy': not a usable proxy URL"))?)
+        let proxies = match &settings.proxy {
+            ProxySetting::FromEnvironment => {
+                Proxies::Environment(EnvironmentProxies::read(|name| std::env::var(name).ok())?)
             }
+            ProxySetting::Direct => Proxies::Direct,
+            ProxySetting::Url(url) => Proxies::Fixed(url.clone()),
         };
         // With a ca_file, our own TLS connector does the handshake (see `tls`); the config's
         // root certificates are then not used.
         let pinning = match &settings.ca_file {
             None => None,
             Some(path) => {
-                let (roots, pinned) = system_and_extra_roots(path)?;
+                let (roots, pinned) = system_and_extra_roots(path.path())?;
                 Some(PinningTlsConnector::new(roots, pinned)?)
             }
         };
@@ -72,7 +85,7 @@ impl Http {
             .http_status_as_error(false)
             .max_redirects(0)
             .max_redirects_will_error(false)
-            .proxy(proxy)
+            .proxy(None)
             .timeout_connect(Some(settings.connect_timeout))
             .timeout_global(Some(settings.timeout))
             .max_idle_age(MAX_IDLE_AGE)
@@ -87,35 +100,64 @@ impl Http {
                 Agent::with_parts(config, connector, DefaultResolver::default())
             }
         };
-        Ok(Http { agent })
+        Ok(Http { agent, proxies })
+    }
+
+    /// The proxy for a request to `url`, if any.
+    fn proxy_for(&self, url: &str) -> Option<&ProxyUrl> {
+        match &self.proxies {
+            Proxies::Direct => None,
+            Proxies::Fixed(proxy) => Some(proxy),
+            Proxies::Environment(environment) => HttpUrl::parse(url, "the request URL")
+                .ok()
+                .and_then(|url| environment.for_url(&url)),
+        }
     }
 
     /// GET `url`, giving up at `deadline`.
     pub fn get(&self, url: &str, deadline: Instant) -> Result<Reply> {
+        let proxy = self.proxy_for(url);
         let request = self
             .agent
             .get(url)
             .config()
             .timeout_global(Some(remaining(deadline, url)?))
+            .proxy(proxy.map(ProxyUrl::to_ureq))
             .build();
-        read_reply(request.call(), url)
+        read_reply(request.call(), url, proxy)
     }
 
     /// POST a form body to `url`, giving up at `deadline`.
     pub fn post_form(&self, url: &str, body: &[u8], credentials: Credentials, deadline: Instant) -> Result<Reply> {
+        let proxy = self.proxy_for(url);
         let mut request = self
             .agent
             .post(url)
             .config()
             .timeout_global(Some(remaining(deadline, url)?))
+            .proxy(proxy.map(ProxyUrl::to_ureq))
             .build()
             .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
             .header(header::ACCEPT, "application/json");
         if let Credentials::Basic(value) = credentials {
-            request = request.header(header::AUTHORIZATION, value);
+            request = request.header(header::AUTHORIZATION, wiped_header_value(value)?);
         }
-        read_reply(request.send(body), url)
+        read_reply(request.send(body), url, proxy)
     }
+}
+
+/// A header value whose bytes are wiped when the request drops it (http's own would copy the
+/// credential into a buffer that is freed as it is).
+fn wiped_header_value(value: &str) -> Result<HeaderValue> {
+    struct WipedBytes(Zeroizing<Vec<u8>>);
+    impl AsRef<[u8]> for WipedBytes {
+        fn as_ref(&self) -> &[u8] {
+            &self.0
+        }
+    }
+    let owned = WipedBytes(Zeroizing::new(value.as_bytes().to_vec()));
+    HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(owned))
+        .map_err(|_| Error::new(Status::Internal, "the Authorization header value is not valid"))
 }
 
 fn remaining(deadline: Instant, url: &str) -> Result<Duration> {
@@ -130,8 +172,17 @@ fn remaining(deadline: Instant, url: &str) -> Result<Duration> {
     }
 }
 
-fn read_reply(result: std::result::Result<Response<ureq::Body>, ureq::Error>, url: &str) -> Result<Reply> {
-    let response = result.map_err(|error| transport_error(error, url))?;
+fn read_reply(
+    result: std::result::Result<Response<ureq::Body>, ureq::Error>,
+    url: &str,
+    proxy: Option<&ProxyUrl>,
+) -> Result<Reply> {
+    // Which proxy the request went through, in any failure (its credentials redacted).
+    let failed = |error: Error| match proxy {
+        Some(proxy) => error.context_after(&format!(" (through the proxy {})", proxy.shown())),
+        None => error,
+    };
+    let response = result.map_err(|error| failed(transport_error(error, url)))?;
     let status = response.status().as_u16();
     let header_text = |name| {
         response
@@ -142,15 +193,22 @@ fn read_reply(result: std::result::Result<Response<ureq::Body>, ureq::Error>, ur
     };
     let retry_after = header_text(header::RETRY_AFTER).and_then(|v| parse_retry_after(&v, SystemTime::now()));
     let location = header_text(header::LOCATION);
-    let body = response
-        .into_body()
-        .with_config()
-        .limit(MAX_BODY_BYTES)
-        .read_to_vec()
-        .map_err(|error| transport_error(error, url).with_http_status(status))?;
+    // Read into a buffer that is wiped whenever it grows: the body holds the access token.
+    let reader = response.into_body().into_with_config().limit(MAX_BODY_BYTES).reader();
+    let body = crate::wipe::read_to_end(reader, MAX_BODY_BYTES + 1).map_err(|error| {
+        let error = match error.into_inner().map(|inner| inner.downcast::<ureq::Error>()) {
+            Some(Ok(ureq_error)) => transport_error(*ureq_error, url),
+            Some(Err(other)) => io_error(&std::io::Error::other(other), host_of(url)),
+            None => Error::new(
+                Status::Network,
+                format!("reading the response from {} failed", host_of(url)),
+            ),
+        };
+        failed(error).with_http_status(status)
+    })?;
     Ok(Reply {
         status,
-        body: Zeroizing::new(body),
+        body,
         retry_after,
         location,
     })
@@ -178,10 +236,17 @@ fn transport_error(error: ureq::Error, url: &str) -> Error {
         ureq::Error::Rustls(error) => Error::new(Status::Tls, format!("TLS with {host} failed: {error}")),
         ureq::Error::Tls(why) => Error::new(Status::Tls, format!("TLS with {host} failed: {why}")),
         ureq::Error::Io(error) => io_error(&error, host),
-        ureq::Error::ConnectProxyFailed(why) => Error::new(
-            Status::Network,
-            format!("the proxy refused the connection to {host}: {why}"),
-        ),
+        ureq::Error::ConnectProxyFailed(why) => {
+            let hint = if why.contains("407") {
+                "; it wants credentials, or refused the ones given (http://user:password@host:port in 'proxy' or the *_proxy variable)"
+            } else {
+                ""
+            };
+            Error::new(
+                Status::Network,
+                format!("the proxy refused the connection to {host}: {why}{hint}"),
+            )
+        }
         ureq::Error::Protocol(error) => Error::protocol(format!("{host} sent a malformed HTTP response: {error}")),
         other => Error::new(Status::Network, format!("request to {host} failed: {other}")),
     }
@@ -205,14 +270,14 @@ fn io_error(error: &std::io::Error, host: &str) -> Error {
     }
 }
 
-/// Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), capped at an hour.
+/// Retry-After as seconds or an HTTP date (RFC 9110 §10.2.3), read up to a day.
 fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
     let value = value.trim();
     let wait = match value.parse::<u64>() {
         Ok(seconds) => Duration::from_secs(seconds),
         Err(_) => parse_http_date(value)?.duration_since(now).unwrap_or(Duration::ZERO),
     };
-    Some(wait.min(MAX_RETRY_AFTER))
+    Some(wait.min(MAX_RETRY_AFTER_READ))
 }
 
 /// IMF-fixdate only (`Sun, 06 Nov 1994 08:49:37 GMT`), the form servers must send.
@@ -254,13 +319,21 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// The system's trusted roots plus every certificate in the PEM file at `path`, and the file's
-/// certificates alone (trusted as themselves when a server presents one).
+/// certificates alone (trusted as themselves when a server presents one). Messages never name
+/// the path (a value given to the wrong option would be printed).
 fn system_and_extra_roots(
     path: &std::path::Path,
 ) -> Result<(Vec<CertificateDer<'static>>, Vec<CertificateDer<'static>>)> {
-    let what = format!("option 'ca_file' ({})", path.display());
-    let pem = std::fs::read(path)
-        .map_err(|error| Error::new(Status::Tls, format!("{what}: cannot read the file: {error}")))?;
+    let what = "option 'ca_file'";
+    let pem = std::fs::read(path).map_err(|error| {
+        Error::new(
+            Status::Tls,
+            format!(
+                "{what}: the file it names cannot be read: {}",
+                crate::wipe::io_reason(&error)
+            ),
+        )
+    })?;
     let mut pinned: Vec<CertificateDer<'static>> = Vec::new();
     for item in ureq::tls::parse_pem(&pem) {
         match item {
@@ -297,7 +370,8 @@ mod tests {
             parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
             Some(Duration::ZERO)
         );
-        assert_eq!(parse_retry_after("999999", now), Some(MAX_RETRY_AFTER));
+        assert_eq!(parse_retry_after("3600", now), Some(Duration::from_secs(3600)));
+        assert_eq!(parse_retry_after("999999", now), Some(MAX_RETRY_AFTER_READ));
         assert_eq!(parse_retry_after("soon", now), None);
         assert_eq!(
             parse_retry_after("Sun, 06 Nov 99999999999999999 08:50:37 GMT", now),

@@ -18,6 +18,8 @@
 
 #![deny(missing_docs)]
 
+#[cfg(test)]
+mod alloc_audit;
 mod cache;
 pub mod capi;
 mod client;
@@ -29,6 +31,7 @@ mod log;
 mod oauth;
 mod options;
 mod process;
+mod proxy;
 mod random;
 mod secret;
 mod sync;
@@ -38,6 +41,7 @@ mod text;
 mod tls;
 mod token;
 mod url;
+mod wipe;
 
 pub use client::{Client, Stats};
 pub use error::{Error, OauthError, Result, Status};

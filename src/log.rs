@@ -6,10 +6,7 @@ use std::{
     cell::Cell,
     ffi::{c_char, c_void},
     ptr,
-    sync::{
-        Mutex,
-        atomic::{AtomicPtr, AtomicUsize, Ordering},
-    },
+    sync::atomic::{AtomicBool, AtomicPtr, AtomicUsize, Ordering},
     thread,
 };
 
@@ -46,10 +43,82 @@ struct Sink {
 static CURRENT: AtomicPtr<Sink> = AtomicPtr::new(ptr::null_mut());
 /// The newest of all sinks ever installed; `previous` links the rest.
 static ALL: AtomicPtr<Sink> = AtomicPtr::new(ptr::null_mut());
-static INSTALL: Mutex<()> = Mutex::new(());
+/// Held while a sink is installed. A flag rather than a Mutex, so that a fork child can
+/// release it (see [`after_fork_in_child`]): a thread of the parent may have held it.
+static INSTALLING: AtomicBool = AtomicBool::new(false);
 
-/// How many messages are being delivered right now, on any thread.
+/// How many messages are being delivered right now, on any thread (of this fork generation).
 static IN_PROGRESS: AtomicUsize = AtomicUsize::new(0);
+
+/// Resets the state a thread of the parent may have left mid-way: in a fork child only the
+/// forking thread exists, so no other message is being delivered and nobody installs a sink.
+/// Runs in the atfork child handler: atomics only.
+pub(crate) fn after_fork_in_child() {
+    IN_PROGRESS.store(0, Ordering::SeqCst);
+    INSTALLING.store(false, Ordering::SeqCst);
+}
+
+/// Counts one message in delivery while it lives, and out when dropped — also when formatting
+/// the message panics. A delivery that began before a fork is not counted out in the child,
+/// whose count started again from zero.
+struct Delivering {
+    generation: u64,
+}
+
+impl Delivering {
+    fn start() -> Delivering {
+        // Read before counting in: a fork between the two leaves a count the child reset, and
+        // a generation that tells the drop not to take it out again.
+        let generation = crate::process::generation();
+        IN_PROGRESS.fetch_add(1, Ordering::SeqCst);
+        Delivering { generation }
+    }
+}
+
+impl Drop for Delivering {
+    fn drop(&mut self) {
+        if crate::process::generation() == self.generation {
+            IN_PROGRESS.fetch_sub(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// Marks this thread as inside a callback while it lives.
+struct InsideCallback;
+
+impl InsideCallback {
+    fn enter() -> InsideCallback {
+        IN_CALLBACK.with(|inside| inside.set(true));
+        InsideCallback
+    }
+}
+
+impl Drop for InsideCallback {
+    fn drop(&mut self) {
+        IN_CALLBACK.with(|inside| inside.set(false));
+    }
+}
+
+/// Holds INSTALLING while it lives.
+struct Installing;
+
+impl Installing {
+    fn acquire() -> Installing {
+        while INSTALLING
+            .compare_exchange_weak(false, true, Ordering::Acquire, Ordering::Relaxed)
+            .is_err()
+        {
+            thread::yield_now();
+        }
+        Installing
+    }
+}
+
+impl Drop for Installing {
+    fn drop(&mut self) {
+        INSTALLING.store(false, Ordering::Release);
+    }
+}
 
 thread_local! {
     /// Whether this thread is inside a callback (which may itself install another).
@@ -61,7 +130,7 @@ thread_local! {
 /// called from inside a callback, which cannot wait for itself.
 pub fn set_callback(callback: LogCallback, user_data: *mut c_void) {
     {
-        let _installing = crate::sync::lock(&INSTALL);
+        let _installing = Installing::acquire();
         CURRENT.store(find_or_add(callback, user_data), Ordering::SeqCst);
     }
     if !IN_CALLBACK.with(Cell::get) {
@@ -73,10 +142,10 @@ pub fn set_callback(callback: LogCallback, user_data: *mut c_void) {
     }
 }
 
-/// The sink for this pair, reused if it was installed before. Call with INSTALL held.
+/// The sink for this pair, reused if it was installed before. Call with INSTALLING held.
 fn find_or_add(callback: LogCallback, user_data: *mut c_void) -> *mut Sink {
     let mut known = ALL.load(Ordering::Acquire);
-    // SAFETY: sinks are never freed; the list is only extended under INSTALL.
+    // SAFETY: sinks are never freed; the list is only extended under INSTALLING.
     while let Some(sink) = unsafe { known.as_ref() } {
         if sink.callback.map(|f| f as usize) == callback.map(|f| f as usize) && sink.user_data == user_data {
             return known;
@@ -95,7 +164,7 @@ fn find_or_add(callback: LogCallback, user_data: *mut c_void) -> *mut Sink {
 
 /// Sends a message to the installed callback, if any.
 pub fn log(level: LogLevel, message: impl FnOnce() -> String) {
-    IN_PROGRESS.fetch_add(1, Ordering::SeqCst);
+    let _delivering = Delivering::start();
     // SAFETY: sinks are never freed once stored.
     let sink = unsafe { CURRENT.load(Ordering::SeqCst).as_ref() };
     if let Some(Sink {
@@ -105,11 +174,9 @@ pub fn log(level: LogLevel, message: impl FnOnce() -> String) {
     }) = sink
     {
         let text = CText::new(message());
-        IN_CALLBACK.with(|inside| inside.set(true));
+        let _inside = InsideCallback::enter();
         callback(*user_data, level, text.as_ptr());
-        IN_CALLBACK.with(|inside| inside.set(false));
     }
-    IN_PROGRESS.fetch_sub(1, Ordering::SeqCst);
 }
 
 #[cfg(test)]
@@ -174,5 +241,20 @@ mod tests {
             "set_callback returned while the old callback ran"
         );
         messenger.join().unwrap();
+
+        // A panic while the message is formatted must not leave it counted as in delivery:
+        // installing the next callback would then wait forever.
+        set_callback(Some(count), 7 as *mut c_void);
+        let panicked = std::panic::catch_unwind(|| log(LogLevel::Warn, || panic!("formatting failed")));
+        assert!(panicked.is_err());
+        let (done, finished) = std::sync::mpsc::channel();
+        thread::spawn(move || {
+            set_callback(None, ptr::null_mut());
+            let _ = done.send(());
+        });
+        assert!(
+            finished.recv_timeout(Duration::from_secs(5)).is_ok(),
+            "set_callback hangs after a panic inside log()"
+        );
     }
 }

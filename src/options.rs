@@ -4,10 +4,16 @@
 //! and the bindings use. A value is checked when it is set; how the options fit together is
 //! checked when a client is built ([`Options::resolve`]).
 
-use std::{env, path::PathBuf, time::Duration};
+use std::{
+    env, fmt,
+    path::{Path, PathBuf},
+    time::Duration,
+};
 
 use crate::{
     error::{Error, Result},
+    log::{LogLevel, log},
+    proxy::ProxyUrl,
     secret::Secret,
     url::HttpUrl,
 };
@@ -55,14 +61,31 @@ impl BasicAuthStyle {
 /// Where HTTP requests go through.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, Default)]
 pub enum ProxySetting {
-    /// `HTTPS_PROXY`, `HTTP_PROXY`, `ALL_PROXY` and `NO_PROXY`, except that loopback
-    /// authorities are always reached directly.
+    /// `http_proxy` for http URLs, `https_proxy` for https URLs, `all_proxy` otherwise, and
+    /// `no_proxy` (see `proxy.rs`), except that loopback hosts are always reached directly.
     #[default]
     FromEnvironment,
     /// No proxy at all.
     Direct,
-    /// This proxy URL.
-    Url(String),
+    /// This proxy, for every request; its credentials are never shown.
+    Url(ProxyUrl),
+}
+
+/// A path from an option (`client_secret_file`, `ca_file`). `Debug` does not show it: a value
+/// given to the wrong option — the secret, say — would be printed.
+#[derive(Clone, PartialEq, Eq, Hash)]
+pub struct OptionPath(PathBuf);
+
+impl OptionPath {
+    pub fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl fmt::Debug for OptionPath {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("[path not shown]")
+    }
 }
 
 /// What kind of value an option takes.
@@ -110,19 +133,19 @@ pub const OPTION_KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "client_id",
-        summary: "Client id (required)",
+        summary: "Client id (required); taken exactly as given",
         default: "",
         kind: ValueKind::Text,
     },
     OptionKey {
         name: "client_secret",
-        summary: "Client secret (this or client_secret_file is required)",
+        summary: "Client secret (this or client_secret_file is required); taken as given",
         default: "",
         kind: ValueKind::Text,
     },
     OptionKey {
         name: "client_secret_file",
-        summary: "File holding the client secret; trailing line breaks are ignored",
+        summary: "File holding the client secret; only a trailing line break is dropped",
         default: "",
         kind: ValueKind::Path,
     },
@@ -146,7 +169,7 @@ pub const OPTION_KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "basic_auth_style",
-        summary: "client_secret_basic encoding: rfc6749 (id and secret form-urlencoded) or rfc2617 (as they are, for IdentityServer3)",
+        summary: "Basic encoding: rfc6749 (id, secret form-urlencoded) or rfc2617 (as is; IdentityServer3)",
         default: "rfc6749",
         kind: ValueKind::Text,
     },
@@ -194,9 +217,15 @@ pub const OPTION_KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "proxy",
-        summary: "Proxy URL, or 'none'; by default the *_PROXY environment variables",
+        summary: "Proxy URL (http://[user:password@]host:port) or 'none'; default: *_proxy by scheme",
         default: "environment",
         kind: ValueKind::Url,
+    },
+    OptionKey {
+        name: "max_retry_after",
+        summary: "Longest wait in seconds a Retry-After can impose",
+        default: "300",
+        kind: ValueKind::Seconds,
     },
 ];
 
@@ -210,6 +239,12 @@ const MAX_VALUE_BYTES: usize = 64 * 1024;
 /// Upper bounds that catch unit mistakes (seconds given as milliseconds and the like).
 const MAX_TIMEOUT_MS: u64 = 10 * 60 * 1000;
 const MAX_DEFAULT_EXPIRES_IN: u64 = 24 * 60 * 60;
+/// The default cap on a Retry-After hold: five minutes. A media job that finds the authority
+/// throttling waits that long at most and then tries again, well within the tens of minutes a
+/// transcode or ingest runs and its scheduler waits; a load balancer's `Retry-After: 3600`
+/// (MSAL's cap) would stop a facility for an hour.
+pub(crate) const DEFAULT_MAX_RETRY_AFTER: Duration = Duration::from_secs(300);
+const MAX_MAX_RETRY_AFTER: u64 = 24 * 60 * 60;
 
 /// Options as set, not yet checked against each other. Build a client from them with
 /// `Client::new`.
@@ -219,19 +254,20 @@ pub struct Options {
     token_endpoint: Option<HttpUrl>,
     client_id: Option<String>,
     client_secret: Option<Secret>,
-    client_secret_file: Option<PathBuf>,
+    client_secret_file: Option<OptionPath>,
     scope: Option<String>,
     resource: Option<String>,
     auth_method: AuthMethod,
     basic_auth_style: BasicAuthStyle,
     timeout_ms: Option<u64>,
     connect_timeout_ms: Option<u64>,
-    ca_file: Option<PathBuf>,
+    ca_file: Option<OptionPath>,
     allow_http: bool,
     validate_endpoints: Option<bool>,
     validate_issuer: Option<bool>,
     default_expires_in: Option<u64>,
     proxy: ProxySetting,
+    max_retry_after: Option<u64>,
 }
 
 impl Options {
@@ -273,14 +309,19 @@ impl Options {
                 "the value contains a NUL character, which is not allowed",
             ));
         }
+        // The credentials are taken exactly as given (a secret may begin or end with a space);
+        // `Options::resolve` warns when they do. Everything else is trimmed.
+        let exact = value;
         let value = value.trim();
         let unset = value.is_empty();
         match key {
-            "authority" => self.authority = parse_optional(value, |v| HttpUrl::parse(v, "not a URL"))?,
+            "authority" => {
+                self.authority = parse_optional(value, |v| HttpUrl::parse_authority(v, "not a URL"))?;
+            }
             "token_endpoint" => self.token_endpoint = parse_optional(value, |v| HttpUrl::parse(v, "not a URL"))?,
-            "client_id" => self.client_id = (!unset).then(|| value.to_owned()),
-            "client_secret" => self.client_secret = (!unset).then(|| Secret::new(value.to_owned())),
-            "client_secret_file" => self.client_secret_file = (!unset).then(|| PathBuf::from(value)),
+            "client_id" => self.client_id = (!exact.is_empty()).then(|| exact.to_owned()),
+            "client_secret" => self.client_secret = (!exact.is_empty()).then(|| Secret::new(exact.to_owned())),
+            "client_secret_file" => self.client_secret_file = (!unset).then(|| OptionPath(PathBuf::from(value))),
             "scope" => self.scope = (!unset).then(|| value.split_whitespace().collect::<Vec<_>>().join(" ")),
             "resource" => self.resource = (!unset).then(|| value.to_owned()),
             "auth_method" => {
@@ -301,7 +342,7 @@ impl Options {
             "connect_timeout_ms" => {
                 self.connect_timeout_ms = parse_optional(value, |v| parse_number(v, 1, MAX_TIMEOUT_MS))?
             }
-            "ca_file" => self.ca_file = (!unset).then(|| PathBuf::from(value)),
+            "ca_file" => self.ca_file = (!unset).then(|| OptionPath(PathBuf::from(value))),
             "allow_http" => self.allow_http = parse_optional(value, parse_bool)?.unwrap_or(false),
             "validate_endpoints" => self.validate_endpoints = parse_optional(value, parse_bool)?,
             "validate_issuer" => self.validate_issuer = parse_optional(value, parse_bool)?,
@@ -312,11 +353,11 @@ impl Options {
                 self.proxy = match value {
                     "" => ProxySetting::FromEnvironment,
                     v if v.eq_ignore_ascii_case("none") => ProxySetting::Direct,
-                    v => {
-                        HttpUrl::parse(v, "not a proxy URL")?;
-                        ProxySetting::Url(v.to_owned())
-                    }
+                    v => ProxySetting::Url(ProxyUrl::parse(v, "not a proxy URL")?),
                 }
+            }
+            "max_retry_after" => {
+                self.max_retry_after = parse_optional(value, |v| parse_number(v, 0, MAX_MAX_RETRY_AFTER))?;
             }
             _ => return Err(unknown_key(key)),
         }
@@ -356,6 +397,7 @@ impl Options {
         };
         require_https_policy(endpoint.url(), self.allow_http)?;
         let client_id = self.client_id.clone().ok_or_else(|| Error::config("set 'client_id'"))?;
+        warn_if_padded("client_id", &client_id);
         let secret = match (&self.client_secret, &self.client_secret_file) {
             (Some(_), Some(_)) => {
                 return Err(Error::config(
@@ -366,6 +408,12 @@ impl Options {
             (None, Some(path)) => read_secret_file(path)?,
             (None, None) => return Err(Error::config("set 'client_secret' or 'client_secret_file'")),
         };
+        let source = if self.client_secret.is_some() {
+            "client_secret"
+        } else {
+            "client_secret_file"
+        };
+        warn_if_padded(source, secret.expose());
         if self.auth_method == AuthMethod::ClientSecretBasic
             && self.basic_auth_style == BasicAuthStyle::Rfc2617
             && client_id.contains(':')
@@ -392,7 +440,23 @@ impl Options {
             validate_issuer: self.validate_issuer.unwrap_or(true),
             default_lifetime: Duration::from_secs(self.default_expires_in.unwrap_or(300)),
             proxy: self.proxy.clone(),
+            max_retry_after: self
+                .max_retry_after
+                .map_or(DEFAULT_MAX_RETRY_AFTER, Duration::from_secs),
         })
+    }
+}
+
+/// Logs a warning when a credential begins or ends with whitespace: it is sent as it is, and
+/// an authority that does not expect the spaces answers `invalid_client`. Names the option,
+/// never the value.
+fn warn_if_padded(option: &str, value: &str) {
+    if value.trim() != value {
+        log(LogLevel::Warn, || {
+            format!(
+                "the value of {option} begins or ends with whitespace; it is sent exactly as given (remove the whitespace if it is not part of the credential)"
+            )
+        });
     }
 }
 
@@ -425,12 +489,14 @@ pub(crate) struct Settings {
     pub resource: Option<String>,
     pub timeout: Duration,
     pub connect_timeout: Duration,
-    pub ca_file: Option<PathBuf>,
+    pub ca_file: Option<OptionPath>,
     pub allow_http: bool,
     pub validate_endpoints: bool,
     pub validate_issuer: bool,
     pub default_lifetime: Duration,
     pub proxy: ProxySetting,
+    /// The longest hold a Retry-After can impose.
+    pub max_retry_after: Duration,
 }
 
 /// `https` is required, except on loopback or when `allow_http` is set.
@@ -445,18 +511,25 @@ pub(crate) fn require_https_policy(url: &HttpUrl, allow_http: bool) -> Result<()
     }
 }
 
-fn read_secret_file(path: &PathBuf) -> Result<Secret> {
-    let what = format!("option 'client_secret_file' ({})", path.display());
-    let bytes = zeroize::Zeroizing::new(
-        std::fs::read(path).map_err(|error| Error::config(format!("{what}: cannot read the file: {error}")))?,
-    );
-    let text = std::str::from_utf8(&bytes).map_err(|_| Error::config(format!("{what}: the file is not UTF-8 text")))?;
+/// Reads the secret file. Messages never name the path: a secret given where the path belongs
+/// (swapped arguments) would be printed.
+fn read_secret_file(path: &OptionPath) -> Result<Secret> {
+    const WHAT: &str = "the file named by client_secret_file";
+    let bytes = std::fs::File::open(path.path())
+        .and_then(|file| crate::wipe::read_to_end(file, MAX_VALUE_BYTES as u64 + 1))
+        .map_err(|error| Error::config(format!("{WHAT} cannot be read: {}", crate::wipe::io_reason(&error))))?;
+    if bytes.len() > MAX_VALUE_BYTES {
+        return Err(Error::config(format!(
+            "{WHAT} is too large for a secret (more than {MAX_VALUE_BYTES} bytes)"
+        )));
+    }
+    let text = std::str::from_utf8(&bytes).map_err(|_| Error::config(format!("{WHAT} is not UTF-8 text")))?;
     let secret = text.trim_end_matches(['\r', '\n']);
     if secret.is_empty() {
-        return Err(Error::config(format!("{what}: the file is empty")));
+        return Err(Error::config(format!("{WHAT} is empty")));
     }
     if secret.contains(['\r', '\n', '\0']) {
-        return Err(Error::config(format!("{what}: the secret spans more than one line")));
+        return Err(Error::config(format!("{WHAT} holds more than one line")));
     }
     Ok(Secret::new(secret.to_owned()))
 }
@@ -657,7 +730,70 @@ mod tests {
         std::fs::remove_file(&dir).unwrap();
         options.set("client_secret", "").unwrap();
         let error = options.resolve().unwrap_err();
-        assert!(error.message().contains("cannot read"), "{error}");
+        assert!(error.message().contains("cannot be read"), "{error}");
+    }
+
+    #[test]
+    fn a_path_option_never_repeats_its_value() {
+        // Swapped arguments put the secret where a path belongs.
+        const SWAPPED: &str = "Sup3rS3cret!";
+        let mut options = complete();
+        options.set("client_secret", "").unwrap();
+        options.set("client_secret_file", SWAPPED).unwrap();
+        let error = options.resolve().unwrap_err();
+        assert_eq!(error.status(), Status::Config);
+        assert_eq!(
+            error.message(),
+            "the file named by client_secret_file cannot be read: no such file"
+        );
+        let dir = std::env::temp_dir();
+        options.set("client_secret_file", dir.to_str().unwrap()).unwrap();
+        let error = options.resolve().unwrap_err();
+        assert!(!error.message().contains(dir.to_str().unwrap()), "{error}");
+        assert!(
+            error.message().starts_with("the file named by client_secret_file"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn credentials_are_taken_exactly_as_given_from_a_value_and_from_a_file() {
+        let padded = format!(" {SECRET} ");
+        let by_value = complete().with("client_secret", &padded).unwrap().resolve().unwrap();
+        assert_eq!(by_value.secret.expose(), padded);
+        let file = std::env::temp_dir().join(format!("vf-padded-{}", std::process::id()));
+        std::fs::write(&file, format!("{padded}\r\n")).unwrap();
+        let mut from_file = complete();
+        from_file.set("client_secret", "").unwrap();
+        from_file.set("client_secret_file", file.to_str().unwrap()).unwrap();
+        let from_file = from_file.resolve().unwrap();
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(from_file.secret.expose(), padded, "a file keeps its spaces too");
+        assert_eq!(by_value.secret.fingerprint(), from_file.secret.fingerprint());
+        let id = complete().with("client_id", " vf-post").unwrap().resolve().unwrap();
+        assert_eq!(id.client_id, " vf-post");
+    }
+
+    #[test]
+    fn an_authority_with_a_query_is_refused_and_a_trailing_slash_is_dropped() {
+        let error = Options::new()
+            .set("authority", "https://auth.example/core?tenant=a")
+            .unwrap_err();
+        assert_eq!(error.status(), Status::Config);
+        assert!(error.message().starts_with("option 'authority'"), "{error}");
+        assert!(error.message().contains("query string"), "{error}");
+        let with = complete().with("authority", "http://127.0.0.1:1/core/").unwrap();
+        let without = complete().with("authority", "http://127.0.0.1:1/core").unwrap();
+        assert_eq!(with.resolve().unwrap().endpoint, without.resolve().unwrap().endpoint);
+    }
+
+    #[test]
+    fn max_retry_after_defaults_to_five_minutes() {
+        assert_eq!(complete().resolve().unwrap().max_retry_after, Duration::from_secs(300));
+        let set = complete().with("max_retry_after", "20").unwrap().resolve().unwrap();
+        assert_eq!(set.max_retry_after, Duration::from_secs(20));
+        let error = complete().with("max_retry_after", "86401").unwrap_err();
+        assert!(error.message().contains("whole number from 0 to 86400"), "{error}");
     }
 
     #[test]
@@ -687,5 +823,11 @@ mod tests {
     fn debug_output_hides_the_secret() {
         let text = format!("{:?} {:?}", complete(), complete().resolve().unwrap());
         assert!(!text.contains(SECRET), "{text}");
+        // Nor a path, which may be the secret given to the wrong option.
+        let swapped = complete()
+            .with("client_secret_file", SECRET)
+            .and_then(|o| o.with("ca_file", SECRET))
+            .unwrap();
+        assert!(!format!("{swapped:?}").contains(SECRET), "{swapped:?}");
     }
 }

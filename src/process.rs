@@ -30,15 +30,31 @@ pub fn generation() -> u64 {
 
 extern "C" fn after_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
+    crate::log::after_fork_in_child();
 }
 
+/// Registers the atfork handler once. On Linux it runs when the library is loaded (below), so
+/// a fork that races the first use of the library is seen too; elsewhere, on first use.
 fn watch_forks() {
     static REGISTERED: Once = Once::new();
     REGISTERED.call_once(|| {
-        // SAFETY: registers a handler that only does an atomic increment.
+        // SAFETY: registers a handler that only stores to atomics.
         unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
     });
 }
+
+/// Runs `watch_forks` when the library is loaded (a constructor in `.init_array`, as a C
+/// library's `__attribute__((constructor))`): before any thread of the program can call into
+/// it, and before it can fork while the library is in use.
+#[cfg(target_os = "linux")]
+#[used]
+#[unsafe(link_section = ".init_array")]
+static WATCH_FORKS_AT_LOAD: extern "C" fn() = {
+    extern "C" fn at_load() {
+        watch_forks();
+    }
+    at_load
+};
 
 /// The caches shared by every client of this process (of this fork generation).
 pub struct Registry {

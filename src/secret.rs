@@ -11,7 +11,7 @@ use zeroize::Zeroizing;
 
 use crate::options::BasicAuthStyle;
 
-/// A client secret. `Debug` and `Display` print `[redacted]`.
+/// A client secret. `Debug` prints `[redacted]`; there is no `Display`.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Secret(Zeroizing<String>);
 
@@ -26,25 +26,41 @@ impl Secret {
     }
 
     /// `text` with this secret replaced by `[redacted]` wherever it appears: as is,
-    /// form-urlencoded, or inside the Basic credential of `client_id` (either style). For text that came from
-    /// outside (an authority's error description may echo the request).
+    /// form-urlencoded, or inside the Basic credential of `client_id` (either style). For text
+    /// that came from outside (an authority's error description may echo the request).
+    ///
+    /// One pass over `text`, writing only what is not secret: no intermediate string holds a
+    /// copy of the secret (the encoded forms are built at their final size and wiped).
     pub fn redact(&self, text: &str, client_id: &str) -> String {
+        use crate::oauth::form::{basic_authorization, encoded_len, push_encoded};
+        const REDACTED: &str = "[redacted]";
         let secret = self.expose();
         if secret.is_empty() {
             return text.to_owned();
         }
-        let mut encoded = zeroize::Zeroizing::new(String::new());
-        crate::oauth::form::push_encoded(&mut encoded, secret);
-        let basic = |style| crate::oauth::form::basic_authorization(client_id, secret, style);
+        let mut encoded = Zeroizing::new(String::with_capacity(encoded_len(secret)));
+        push_encoded(&mut encoded, secret);
+        let basic = |style| basic_authorization(client_id, secret, style);
         let (rfc6749, rfc2617) = (basic(BasicAuthStyle::Rfc6749), basic(BasicAuthStyle::Rfc2617));
-        let mut redacted = text.to_owned();
-        for form in [
+        let forms = [
             rfc6749.trim_start_matches("Basic "),
             rfc2617.trim_start_matches("Basic "),
             encoded.as_str(),
             secret,
-        ] {
-            redacted = redacted.replace(form, "[redacted]");
+        ];
+        let mut redacted = String::with_capacity(text.len());
+        let mut rest = text;
+        while let Some(next) = rest.chars().next() {
+            match forms.iter().find(|form| rest.starts_with(**form)) {
+                Some(form) => {
+                    redacted.push_str(REDACTED);
+                    rest = &rest[form.len()..];
+                }
+                None => {
+                    redacted.push(next);
+                    rest = &rest[next.len_utf8()..];
+                }
+            }
         }
         redacted
     }

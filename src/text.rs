@@ -11,12 +11,28 @@ pub struct CText(Box<str>);
 
 impl CText {
     /// Copies `text`, replacing any NUL inside it with U+FFFD so C sees the whole string.
-    pub fn new(text: impl Into<String>) -> CText {
-        let mut text: String = text.into();
-        if text.contains('\0') {
-            text = text.replace('\0', "\u{FFFD}");
+    /// The copy is allocated once at its final size, so it leaves no unwiped copy behind; a
+    /// `String` passed in is the caller's to wipe (pass a `&str` for a secret).
+    pub fn new(text: impl AsRef<str>) -> CText {
+        CText::concat(&[text.as_ref()])
+    }
+
+    /// The `parts` one after the other, as [`CText::new`] makes them.
+    pub fn concat(parts: &[&str]) -> CText {
+        const REPLACEMENT: char = '\u{FFFD}';
+        let nuls: usize = parts.iter().map(|part| part.matches('\0').count()).sum();
+        let len = parts.iter().map(|part| part.len()).sum::<usize>() + nuls * (REPLACEMENT.len_utf8() - 1) + 1;
+        let mut text = String::with_capacity(len);
+        for part in parts {
+            if part.contains('\0') {
+                part.chars()
+                    .for_each(|c| text.push(if c == '\0' { REPLACEMENT } else { c }));
+            } else {
+                text.push_str(part);
+            }
         }
         text.push('\0');
+        debug_assert_eq!(text.len(), text.capacity());
         CText(text.into_boxed_str())
     }
 
@@ -65,5 +81,6 @@ mod tests {
     fn interior_nul_becomes_replacement_character() {
         let text = CText::new("a\0b");
         assert_eq!(text.as_str(), "a\u{FFFD}b");
+        assert_eq!(CText::concat(&["x\0", "\0y"]).as_str(), "x\u{FFFD}\u{FFFD}y");
     }
 }

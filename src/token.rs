@@ -50,7 +50,7 @@ impl Token {
             .map_or(0, |d| d.as_secs() as i64);
         Token {
             access_token: CText::new(access_token),
-            authorization: CText::new(format!("Bearer {access_token}")),
+            authorization: CText::concat(&["Bearer ", access_token]),
             token_type: CText::new("Bearer"),
             scope: CText::new(scope),
             lifetime,

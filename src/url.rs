@@ -50,9 +50,31 @@ impl HttpUrl {
         })
     }
 
+    /// Parses an authority URL: like [`HttpUrl::parse`], but a query string is refused
+    /// (discovery appends to the path) and trailing slashes are dropped, so `…/core` and
+    /// `…/core/` are one authority.
+    pub fn parse_authority(text: &str, what: &str) -> Result<HttpUrl> {
+        let mut url = HttpUrl::parse(text, what)?;
+        if text.contains('?') {
+            return Err(Error::config(
+                "a query string ('?') is not allowed in an authority URL: discovery appends /.well-known/openid-configuration to its path",
+            ));
+        }
+        let after_scheme = url.text.find("://").map_or(0, |i| i + 3);
+        while url.text.len() > after_scheme && url.text.ends_with('/') {
+            url.text.pop();
+        }
+        Ok(url)
+    }
+
     /// The URL as given.
     pub fn as_str(&self) -> &str {
         &self.text
+    }
+
+    /// The host, lower case (an IPv6 address in brackets).
+    pub fn host(&self) -> &str {
+        &self.host
     }
 
     pub fn is_https(&self) -> bool {
@@ -61,8 +83,7 @@ impl HttpUrl {
 
     /// True for `localhost`, 127.0.0.0/8 and `[::1]`: plain http there never leaves the machine.
     pub fn is_loopback(&self) -> bool {
-        let bare = self.host.trim_start_matches('[').trim_end_matches(']');
-        bare == "localhost" || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
+        is_loopback_host(&self.host)
     }
 
     /// Same scheme, host and port.
@@ -85,6 +106,12 @@ impl HttpUrl {
     pub fn discovery_document(&self) -> String {
         format!("{}/.well-known/openid-configuration", self.text.trim_end_matches('/'))
     }
+}
+
+/// True for `localhost`, 127.0.0.0/8 and `::1` (in brackets or not).
+pub fn is_loopback_host(host: &str) -> bool {
+    let bare = host.trim_start_matches('[').trim_end_matches(']');
+    bare.eq_ignore_ascii_case("localhost") || bare.parse::<IpAddr>().is_ok_and(|ip| ip.is_loopback())
 }
 
 #[cfg(test)]
@@ -129,6 +156,21 @@ mod tests {
         assert!(!url("https://a.example/core").same_issuer(&url("https://a.example/Core")));
         assert!(!url("https://a.example/core").same_issuer(&url("http://a.example/core")));
         assert!(!url("https://a.example/core").same_issuer(&url("https://a.example:8443/core")));
+    }
+
+    #[test]
+    fn authority_loses_trailing_slashes_and_refuses_a_query() {
+        let with = HttpUrl::parse_authority("https://h/core/", "option 'authority'").unwrap();
+        let without = HttpUrl::parse_authority("https://h/core", "option 'authority'").unwrap();
+        assert_eq!(with, without);
+        assert_eq!(with.as_str(), "https://h/core");
+        assert_eq!(
+            HttpUrl::parse_authority("https://h/", "a").unwrap().as_str(),
+            "https://h"
+        );
+        let error = HttpUrl::parse_authority("https://h/core?tenant=secretish", "option 'authority'").unwrap_err();
+        assert!(error.message().starts_with("a query string"), "{error}");
+        assert!(!error.message().contains("secretish"), "{error}");
     }
 
     #[test]

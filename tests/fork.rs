@@ -5,6 +5,8 @@
 mod support;
 
 use std::{
+    ffi::{CStr, c_char, c_void},
+    ptr,
     sync::{
         Arc,
         atomic::{AtomicBool, Ordering},
@@ -13,8 +15,11 @@ use std::{
     time::{Duration, Instant},
 };
 
-use support::fault::{FaultServer, Reply};
-use vidiflow_auth::{Client, Options};
+use support::{
+    fault::{FaultServer, Reply},
+    in_child,
+};
+use vidiflow_auth::{Client, LogLevel, Options};
 
 fn options(endpoint: &str) -> Options {
     Options::new()
@@ -23,35 +28,6 @@ fn options(endpoint: &str) -> Options {
         .and_then(|o| o.with("client_secret", "fork-secret"))
         .and_then(|o| o.with("timeout_ms", "5000"))
         .unwrap()
-}
-
-/// Runs `body` in a forked child and returns its exit code, or None if it hung.
-fn in_child(body: impl FnOnce() -> bool) -> Option<i32> {
-    // SAFETY: the child only runs `body` (library calls) and then _exit, never returning into
-    // the test harness.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(false);
-        // SAFETY: ends the child without running the parent's atexit handlers or destructors.
-        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-    }
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let mut status = 0;
-    while Instant::now() < deadline {
-        // SAFETY: waits for our own child.
-        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
-            return Some(if libc::WIFEXITED(status) {
-                libc::WEXITSTATUS(status)
-            } else {
-                -1
-            });
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    // SAFETY: our own child, which hung.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
-    None
 }
 
 #[test]
@@ -101,4 +77,50 @@ fn child_of_a_fork_mid_refresh_gets_its_own_token() {
     );
     // The parent goes on as before.
     assert!(client.token().is_ok());
+}
+
+static LOGGER_INSIDE: AtomicBool = AtomicBool::new(false);
+static LOGGER_RELEASE: AtomicBool = AtomicBool::new(false);
+
+/// Holds on to the message about the 'fork-logger' token until released (at most 5 s).
+extern "C" fn slow_logger(_: *mut c_void, _: LogLevel, message: *const c_char) {
+    let text = unsafe { CStr::from_ptr(message) }.to_string_lossy();
+    if text.contains("'fork-logger'") {
+        LOGGER_INSIDE.store(true, Ordering::SeqCst);
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while !LOGGER_RELEASE.load(Ordering::SeqCst) && Instant::now() < deadline {
+            thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+#[test]
+fn child_of_a_fork_while_another_thread_logs_can_replace_the_log_callback() {
+    let server = FaultServer::start(vec![Reply::token("60")]);
+    vidiflow_auth::set_log_callback(Some(slow_logger), ptr::null_mut());
+    let options = options(&server.token_endpoint())
+        .with("client_id", "fork-logger")
+        .unwrap();
+    let client = Arc::new(Client::new(&options).unwrap());
+    let logging = {
+        let client = client.clone();
+        thread::spawn(move || client.token().map(|_| ()))
+    };
+    while !LOGGER_INSIDE.load(Ordering::SeqCst) {
+        thread::sleep(Duration::from_millis(5));
+    }
+    // Another thread is inside the callback: the child inherits a count of messages in delivery
+    // that no thread of its own will ever finish.
+    let status = in_child(|| {
+        vidiflow_auth::set_log_callback(None, ptr::null_mut());
+        client.token().is_ok()
+    });
+    LOGGER_RELEASE.store(true, Ordering::SeqCst);
+    logging.join().unwrap().unwrap();
+    vidiflow_auth::set_log_callback(None, ptr::null_mut());
+    assert_eq!(
+        status,
+        Some(0),
+        "the child failed (1) or hung in vf_set_log_callback (None)"
+    );
 }

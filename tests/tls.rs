@@ -164,7 +164,7 @@ fn unreadable_or_empty_ca_file_is_refused_when_the_client_is_made() {
         .with("client_id", "x")
         .unwrap();
     let base = base.with("client_secret", "s").unwrap();
-    for (file, expect) in [("missing.pem", "cannot read"), ("empty.pem", "no certificate")] {
+    for (file, expect) in [("missing.pem", "cannot be read"), ("empty.pem", "no certificate")] {
         let path = Path::new(&pki.path(file)).to_str().unwrap().to_owned();
         let error = Client::new(&base.clone().with("ca_file", &path).unwrap())
             .err()
@@ -174,6 +174,8 @@ fn unreadable_or_empty_ca_file_is_refused_when_the_client_is_made() {
             error.message().contains(expect) && error.message().contains("ca_file"),
             "{error}"
         );
+        // The path is never repeated: a value given to the wrong option would be printed.
+        assert!(!error.message().contains(file), "{error}");
     }
 }
 

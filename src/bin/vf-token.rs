@@ -113,31 +113,45 @@ fn run(invocation: Invocation) -> Result<(), Failure> {
     write_stdout(&render(&token, invocation.output))
 }
 
-/// The line printed for `token`, wiped from memory once written.
+/// The line printed for `token`, allocated once at its final size (no copy of the token is left
+/// behind by a growing buffer) and wiped from memory once written.
 fn render(token: &Token, output: Output) -> Zeroizing<String> {
-    Zeroizing::new(match output {
-        Output::Token => format!("{}\n", token.access_token()),
-        Output::Header => format!("Authorization: {}\n", token.authorization()),
-        Output::Json => format!(
-            "{{\"access_token\":{},\"token_type\":{},\"expires_in\":{},\"expires_at\":{},\"scope\":{}}}\n",
-            json_string(token.access_token()).as_str(),
-            json_string(token.token_type()).as_str(),
-            token.remaining(std::time::Instant::now()).as_secs(),
-            token.expires_at_unix(),
-            json_string(token.scope()).as_str(),
-        ),
-    })
+    match output {
+        Output::Token => joined(&[token.access_token(), "\n"]),
+        Output::Header => joined(&["Authorization: ", token.authorization(), "\n"]),
+        Output::Json => {
+            // The access token is made of Bearer-token characters only: as a JSON string it
+            // needs quotes and no escapes.
+            let expires_in = token.remaining(std::time::Instant::now()).as_secs().to_string();
+            let expires_at = token.expires_at_unix().to_string();
+            let scope = serde_json::Value::from(token.scope()).to_string();
+            joined(&[
+                "{\"access_token\":\"",
+                token.access_token(),
+                "\",\"token_type\":\"Bearer\",\"expires_in\":",
+                &expires_in,
+                ",\"expires_at\":",
+                &expires_at,
+                ",\"scope\":",
+                &scope,
+                "}\n",
+            ])
+        }
+    }
 }
 
-/// `text` as a JSON string literal.
-fn json_string(text: &str) -> Zeroizing<String> {
-    Zeroizing::new(serde_json::Value::from(text).to_string())
+/// `parts` one after the other, in a string of exactly their length.
+fn joined(parts: &[&str]) -> Zeroizing<String> {
+    let mut text = Zeroizing::new(String::with_capacity(parts.iter().map(|part| part.len()).sum()));
+    parts.iter().for_each(|part| text.push_str(part));
+    text
 }
 
 /// The first line of standard input, without its line break. On a terminal, asks for it with
 /// echo off.
 fn read_secret_line() -> Result<Zeroizing<String>, Failure> {
-    let mut line = Zeroizing::new(String::new());
+    // Room for the longest line allowed, so reading never grows (and copies) the buffer.
+    let mut line = Zeroizing::new(String::with_capacity(MAX_SECRET_LINE as usize + 1));
     {
         let _echo_off = EchoOff::on_terminal();
         io::stdin()

@@ -54,6 +54,25 @@ pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
     })
 }
 
+/// Lifts a hold on the client's identity, so the next vf_token_get() that needs a token asks
+/// the authority at once: the wait a Retry-After imposed (at most the max_retry_after option,
+/// 300 s by default), the backoff after failures, or a remembered refusal such as
+/// invalid_client. For an operator who fixed the cause and does not want to wait. The cached
+/// token, if any, is kept; every client of the same identity is affected. VF_STATUS_OK whether
+/// or not a hold was in force; VF_STATUS_INVALID_ARGUMENT if `client` is NULL.
+///
+/// # Safety
+/// `client` is NULL or a live client.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vf_client_clear_hold(client: *const vf_client) -> Status {
+    call("vf_client_clear_hold", std::ptr::null_mut(), || {
+        // SAFETY: per this function's contract.
+        let client = unsafe { super::arg(client, "client")? };
+        client.inner.clear_hold();
+        Ok(())
+    })
+}
+
 /// Counters of one client since it was made, read with vf_client_stats().
 #[repr(C)]
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -1,7 +1,8 @@
 //! The C ABI: a thin shell over the safe core, one file per C object.
 //!
 //! Every exported body runs inside [`call`] or [`guard`], which catch panics, so no Rust panic
-//! unwinds into C. This module is the only place with raw pointers.
+//! unwinds into C. Pointers from and to C are handled only here; the core keeps its own few
+//! (fork-generation bindings in `client.rs` and `process.rs`, log sinks in `log.rs`).
 
 #![allow(non_camel_case_types)]
 
@@ -26,6 +27,11 @@ use crate::error::{Error, Result, Status};
 
 /// Runs a fallible exported body: a panic becomes `VF_STATUS_INTERNAL`, and on failure the
 /// error goes to `*err` when `err` is not NULL.
+///
+/// `*err` is overwritten, never freed. What it holds may be an error the caller still uses, a
+/// copy of a freed one, or an uninitialised value: freeing it could crash or free twice, while
+/// leaving it costs at most a leak. A non-NULL `*err` is reported in the log instead, so the
+/// leak can be found.
 fn call(function: &str, err: *mut *mut Error, body: impl FnOnce() -> Result<()>) -> Status {
     let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| Err(panic_error(function)));
     match result {
@@ -33,7 +39,16 @@ fn call(function: &str, err: *mut *mut Error, body: impl FnOnce() -> Result<()>)
         Err(error) => {
             let status = error.status();
             if !err.is_null() {
-                // SAFETY: the caller passes either NULL or a pointer to a writable `vf_error *`.
+                // SAFETY: the caller passes either NULL or a pointer to a writable `vf_error *`;
+                // its value is only compared with NULL, never followed.
+                if !unsafe { *err }.is_null() {
+                    crate::log::log(crate::log::LogLevel::Warn, || {
+                        format!(
+                            "{function} failed and overwrote *err, which was not NULL: the error it held was not freed (free each error with vf_error_free() and set the variable to NULL before reusing it)"
+                        )
+                    });
+                }
+                // SAFETY: as above.
                 unsafe { *err = Box::into_raw(Box::new(error)) };
             }
             status

@@ -1,9 +1,11 @@
 //! OpenID Connect discovery: `{authority}/.well-known/openid-configuration` → the token endpoint,
-//! checked against the authority and cached per authority for a day.
+//! checked against the authority and cached for a day per authority, policy and transport (the
+//! proxy and CA file it was fetched with). One fetch at a time per key: identities on one
+//! authority that start together share it.
 
 use std::{
     collections::HashMap,
-    sync::Mutex,
+    sync::{Arc, Condvar, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 
@@ -13,7 +15,7 @@ use crate::{
     error::{Error, Result, Status},
     http::Http,
     log::{LogLevel, log},
-    options::require_https_policy,
+    options::{OptionPath, ProxySetting, Settings, require_https_policy},
     sync::lock,
     url::HttpUrl,
 };
@@ -30,44 +32,143 @@ pub struct Policy {
     pub validate_issuer: bool,
 }
 
-type Key = (HttpUrl, Policy);
+/// What a discovered endpoint is cached under: the authority, the policy it was checked
+/// against, and how it was reached. A document fetched through one client's proxy (or trusted
+/// through its CA file) never serves a client that reaches the authority another way.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct Key {
+    authority: HttpUrl,
+    policy: Policy,
+    ca_file: Option<OptionPath>,
+    proxy: ProxySetting,
+}
 
-/// Discovered token endpoints, per authority and policy.
+impl Key {
+    pub fn new(authority: &HttpUrl, settings: &Settings) -> Key {
+        Key {
+            authority: authority.clone(),
+            policy: Policy {
+                allow_http: settings.allow_http,
+                validate_endpoints: settings.validate_endpoints,
+                validate_issuer: settings.validate_issuer,
+            },
+            ca_file: settings.ca_file.clone(),
+            proxy: settings.proxy.clone(),
+        }
+    }
+}
+
+/// Discovered token endpoints, per [`Key`].
 #[derive(Default)]
 pub struct DiscoveryCache {
-    endpoints: Mutex<HashMap<Key, (HttpUrl, Instant)>>,
+    entries: Mutex<HashMap<Key, Arc<Entry>>>,
+}
+
+/// One key's endpoint, and the fetch in flight for it, if any.
+#[derive(Default)]
+struct Entry {
+    state: Mutex<EntryState>,
+    landed: Condvar,
+}
+
+#[derive(Default)]
+struct EntryState {
+    endpoint: Option<(HttpUrl, Instant)>,
+    fetching: bool,
+    /// Counts finished fetches, so a waiter knows the one it waited for has landed.
+    fetches: u64,
+    outcome: Option<Result<HttpUrl>>,
 }
 
 impl DiscoveryCache {
-    /// The token endpoint of `authority`, from the cache or fetched now.
-    pub fn token_endpoint(
-        &self,
-        http: &Http,
-        authority: &HttpUrl,
-        policy: &Policy,
-        deadline: Instant,
-    ) -> Result<HttpUrl> {
-        let key = (authority.clone(), policy.clone());
-        if let Some((endpoint, fetched)) = lock(&self.endpoints).get(&key) {
+    /// The token endpoint for `key`, from the cache or fetched now — by this caller, or by the
+    /// fetch already in flight for the key, whose result (endpoint or error) is shared.
+    pub fn token_endpoint(&self, http: &Http, key: &Key, deadline: Instant) -> Result<HttpUrl> {
+        let entry = lock(&self.entries).entry(key.clone()).or_default().clone();
+        let mut state = lock(&entry.state);
+        if let Some((endpoint, fetched)) = &state.endpoint {
             if fetched.elapsed() < DISCOVERY_LIFETIME {
                 return Ok(endpoint.clone());
             }
         }
-        let endpoint = fetch(http, authority, policy, deadline)?;
-        log(LogLevel::Info, || {
-            format!(
-                "discovered token endpoint {} for {}",
-                endpoint.as_str(),
-                authority.as_str()
-            )
-        });
-        lock(&self.endpoints).insert(key, (endpoint.clone(), Instant::now()));
-        Ok(endpoint)
+        if state.fetching {
+            let waiting_for = state.fetches;
+            let wait = deadline.saturating_duration_since(Instant::now());
+            let (landed, timeout) = entry
+                .landed
+                .wait_timeout_while(state, wait, |state| state.fetches == waiting_for)
+                .unwrap_or_else(PoisonError::into_inner);
+            if timeout.timed_out() {
+                return Err(Error::new(
+                    Status::Timeout,
+                    format!(
+                        "waited for the discovery of {} already in flight; no time left (timeout_ms)",
+                        key.authority.as_str()
+                    ),
+                ));
+            }
+            return landed
+                .outcome
+                .clone()
+                .unwrap_or_else(|| Err(Error::new(Status::Internal, "a discovery landed without an outcome")));
+        }
+        state.fetching = true;
+        drop(state);
+        let mut landing = Landing {
+            entry: &entry,
+            landed: false,
+        };
+        let outcome = fetch(http, &key.authority, &key.policy, deadline);
+        if let Ok(endpoint) = &outcome {
+            log(LogLevel::Info, || {
+                format!(
+                    "discovered token endpoint {} for {}",
+                    endpoint.as_str(),
+                    key.authority.as_str()
+                )
+            });
+        }
+        landing.land(outcome.clone());
+        outcome
     }
 
-    /// Drops what was discovered for `authority`, so the next request fetches the document again.
-    pub fn forget(&self, authority: &HttpUrl) {
-        lock(&self.endpoints).retain(|(cached, _), _| cached != authority);
+    /// Drops what was discovered for `key`, so the next request fetches the document again.
+    pub fn forget(&self, key: &Key) {
+        if let Some(entry) = lock(&self.entries).get(key) {
+            lock(&entry.state).endpoint = None;
+        }
+    }
+}
+
+/// The caller that runs a fetch. Landing publishes the outcome and wakes the waiters; if the
+/// fetch panics, the drop lands an error instead, so no waiter is left hanging.
+struct Landing<'a> {
+    entry: &'a Entry,
+    landed: bool,
+}
+
+impl Landing<'_> {
+    fn land(&mut self, outcome: Result<HttpUrl>) {
+        let mut state = lock(&self.entry.state);
+        if let Ok(endpoint) = &outcome {
+            state.endpoint = Some((endpoint.clone(), Instant::now()));
+        }
+        state.fetching = false;
+        state.fetches = state.fetches.wrapping_add(1);
+        state.outcome = Some(outcome);
+        self.entry.landed.notify_all();
+        self.landed = true;
+    }
+}
+
+impl Drop for Landing<'_> {
+    fn drop(&mut self) {
+        if !self.landed {
+            self.land(Err(Error::new(
+                Status::Internal,
+                "the discovery failed with an internal error (a panic)",
+            )));
+        }
     }
 }
 

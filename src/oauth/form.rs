@@ -21,13 +21,32 @@ pub fn push_encoded(out: &mut String, value: &str) {
     }
 }
 
-/// A form body built field by field, wiped on drop (it may hold the secret).
+/// How many bytes `push_encoded` writes for `value`.
+pub fn encoded_len(value: &str) -> usize {
+    value
+        .bytes()
+        .map(|byte| match byte {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'*' | b'-' | b'.' | b'_' | b' ' => 1,
+            _ => 3,
+        })
+        .sum()
+}
+
+/// How many bytes `push_base64` writes for `len` input bytes.
+pub fn base64_len(len: usize) -> usize {
+    len.div_ceil(3) * 4
+}
+
+/// A form body built field by field, wiped on drop (it may hold the secret). Each field is
+/// written into room made for it first (`wipe::reserve`), so no growth leaves a copy behind.
 #[derive(Default)]
 pub struct FormBody(Zeroizing<String>);
 
 impl FormBody {
     pub fn field(mut self, name: &str, value: &str) -> FormBody {
-        if !self.0.is_empty() {
+        let separator = usize::from(!self.0.is_empty());
+        crate::wipe::reserve(&mut self.0, separator + encoded_len(name) + 1 + encoded_len(value));
+        if separator == 1 {
             self.0.push('&');
         }
         push_encoded(&mut self.0, name);
@@ -43,22 +62,33 @@ impl FormBody {
 
 /// `Basic base64(urlencode(id) ":" urlencode(secret))`, as RFC 6749 §2.3.1 requires, or
 /// `Basic base64(id ":" secret)` in the RFC 2617 style that IdentityServer3 expects.
+/// Both strings are allocated at their final size, so neither leaves a copy behind.
 pub fn basic_authorization(client_id: &str, secret: &str, style: BasicAuthStyle) -> Zeroizing<String> {
-    let mut pair = Zeroizing::new(String::new());
-    match style {
+    let pair = match style {
         BasicAuthStyle::Rfc6749 => {
+            let mut pair = Zeroizing::new(String::with_capacity(encoded_len(client_id) + 1 + encoded_len(secret)));
             push_encoded(&mut pair, client_id);
             pair.push(':');
             push_encoded(&mut pair, secret);
+            pair
         }
         BasicAuthStyle::Rfc2617 => {
+            let mut pair = Zeroizing::new(String::with_capacity(client_id.len() + 1 + secret.len()));
             pair.push_str(client_id);
             pair.push(':');
             pair.push_str(secret);
+            pair
         }
-    }
-    let mut header = Zeroizing::new(String::from("Basic "));
-    push_base64(&mut header, pair.as_bytes());
+    };
+    basic_header(&pair)
+}
+
+/// `Basic base64(credential)`, allocated at its final size.
+fn basic_header(credential: &str) -> Zeroizing<String> {
+    const SCHEME: &str = "Basic ";
+    let mut header = Zeroizing::new(String::with_capacity(SCHEME.len() + base64_len(credential.len())));
+    header.push_str(SCHEME);
+    push_base64(&mut header, credential.as_bytes());
     header
 }
 
@@ -124,6 +154,7 @@ mod tests {
             let mut out = String::new();
             push_base64(&mut out, input.as_bytes());
             assert_eq!(out, expected, "{input}");
+            assert_eq!(base64_len(input.len()), expected.len());
         }
     }
 
@@ -154,6 +185,7 @@ mod tests {
             let mut encoded = String::new();
             push_encoded(&mut encoded, &value);
             assert!(!encoded.contains(['&', '=', ' ', '\r', '\n', '\0']), "{encoded}");
+            assert_eq!(encoded.len(), encoded_len(&value));
             assert_eq!(decode(&encoded), value);
         }
     }

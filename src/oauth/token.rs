@@ -71,7 +71,11 @@ pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: I
         }
         status => {
             let clean = |text: &str| settings.secret.redact(text, &settings.client_id);
-            let error = refusal(status, &reply.body, host, reply.retry_after, clean);
+            let wait = reply.retry_after.map(|asked| RetryAfter {
+                asked,
+                cap: settings.max_retry_after,
+            });
+            let error = refusal(status, &reply.body, host, wait, clean);
             Err(match basic_style_hint(&error, settings) {
                 Some(hint) => error.context_after(&hint),
                 None => error,
@@ -109,12 +113,20 @@ fn basic_style_hint(error: &Error, settings: &Settings) -> Option<String> {
     ))
 }
 
+/// A Retry-After the authority sent, and the longest hold the client allows.
+struct RetryAfter {
+    asked: Duration,
+    cap: Duration,
+}
+
 /// The error for a non-2xx answer: the OAuth error if the body has one, else the bare status.
+/// A Retry-After is kept in it, capped by `max_retry_after`: the cache holds requests back that
+/// long.
 fn refusal(
     status: u16,
     body: &[u8],
     host: &str,
-    retry_after: Option<Duration>,
+    retry_after: Option<RetryAfter>,
     clean: impl Fn(&str) -> String,
 ) -> Error {
     let error = match super::oauth_error(body, clean) {
@@ -135,9 +147,16 @@ fn refusal(
         .with_http_status(status),
     };
     match retry_after {
-        Some(wait) => error
-            .context_after(&format!("; it asked to wait {} s (Retry-After)", wait.as_secs()))
-            .with_retry_after(Some(wait)),
+        Some(RetryAfter { asked, cap }) if asked > cap => error
+            .context_after(&format!(
+                "; it asked to wait {} s (Retry-After), held to {} s (max_retry_after)",
+                asked.as_secs(),
+                cap.as_secs()
+            ))
+            .with_retry_after(Some(cap)),
+        Some(RetryAfter { asked, .. }) => error
+            .context_after(&format!("; it asked to wait {} s (Retry-After)", asked.as_secs()))
+            .with_retry_after(Some(asked)),
         None => error,
     }
 }
@@ -323,12 +342,28 @@ mod tests {
 
     #[test]
     fn retry_after_is_kept_and_said() {
-        let error = refusal(429, b"{}", "h:1", Some(Duration::from_secs(30)), str::to_owned);
+        let wait = RetryAfter {
+            asked: Duration::from_secs(30),
+            cap: Duration::from_secs(300),
+        };
+        let error = refusal(429, b"{}", "h:1", Some(wait), str::to_owned);
         assert_eq!(error.retry_after(), Some(Duration::from_secs(30)));
         assert!(
             error
                 .message()
                 .ends_with("HTTP 429 without an OAuth error; it asked to wait 30 s (Retry-After)"),
+            "{error}"
+        );
+        let long = RetryAfter {
+            asked: Duration::from_secs(3600),
+            cap: Duration::from_secs(300),
+        };
+        let error = refusal(503, b"{}", "h:1", Some(long), str::to_owned);
+        assert_eq!(error.retry_after(), Some(Duration::from_secs(300)));
+        assert!(
+            error
+                .message()
+                .ends_with("it asked to wait 3600 s (Retry-After), held to 300 s (max_retry_after)"),
             "{error}"
         );
     }

@@ -73,9 +73,18 @@ fn unique() -> usize {
 pub struct FaultServer {
     pub url: String,
     script: Arc<Mutex<VecDeque<Reply>>>,
-    discovery: Arc<Mutex<Option<String>>>,
+    discovery: Arc<Mutex<Discovery>>,
     token_requests: Arc<AtomicUsize>,
     stopped: Arc<AtomicBool>,
+}
+
+/// The discovery document served (None: one naming this server), how long each answer waits,
+/// and how many were asked for.
+#[derive(Default)]
+struct Discovery {
+    document: Option<String>,
+    delay: Duration,
+    requests: usize,
 }
 
 impl FaultServer {
@@ -113,7 +122,17 @@ impl FaultServer {
 
     /// Replaces the discovery document.
     pub fn set_discovery(&self, document: &str) {
-        *self.discovery.lock().unwrap() = Some(document.into());
+        self.discovery.lock().unwrap().document = Some(document.into());
+    }
+
+    /// Makes each discovery answer wait `delay` (so concurrent lookups overlap).
+    pub fn set_discovery_delay(&self, delay: Duration) {
+        self.discovery.lock().unwrap().delay = delay;
+    }
+
+    /// How many times the discovery document was asked for.
+    pub fn discovery_requests(&self) -> usize {
+        self.discovery.lock().unwrap().requests
     }
 
     pub fn token_endpoint(&self) -> String {
@@ -141,7 +160,7 @@ impl Drop for FaultServer {
 fn serve(
     stream: TcpStream,
     script: &Mutex<VecDeque<Reply>>,
-    discovery: &Mutex<Option<String>>,
+    discovery: &Mutex<Discovery>,
     count: &AtomicUsize,
     url: &str,
 ) {
@@ -169,11 +188,16 @@ fn serve(
     let _ = reader.read_exact(&mut body);
 
     let reply = if request_line.contains("/.well-known/openid-configuration") {
-        let document = discovery
-            .lock()
-            .unwrap()
-            .clone()
-            .unwrap_or_else(|| format!(r#"{{"issuer":"{url}","token_endpoint":"{url}/connect/token"}}"#));
+        let (document, delay) = {
+            let mut discovery = discovery.lock().unwrap();
+            discovery.requests += 1;
+            let document = discovery
+                .document
+                .clone()
+                .unwrap_or_else(|| format!(r#"{{"issuer":"{url}","token_endpoint":"{url}/connect/token"}}"#));
+            (document, discovery.delay)
+        };
+        thread::sleep(delay);
         Reply::json(200, &document)
     } else {
         count.fetch_add(1, Ordering::SeqCst);

@@ -7,9 +7,12 @@ use std::{
     io::{BufRead, BufReader},
     path::Path,
     process::{Child, Command, Stdio},
+    thread,
+    time::{Duration, Instant},
 };
 
 pub mod fault;
+pub mod proxy;
 pub mod stress;
 
 use serde_json::Value;
@@ -52,10 +55,17 @@ impl Authority {
             .expect("the authority prints its address");
         let ready: Value =
             serde_json::from_str(&line).unwrap_or_else(|_| panic!("the authority did not start: {line:?}"));
+        let stats_url = ready["stats"].as_str().expect("stats").to_owned();
+        // Under a made-up host name (VF_TEST_HOST_NAME=authority.test, reached through a test
+        // proxy), the test itself reads the counters directly on loopback.
+        let stats_url = match stats_url.strip_prefix("http://") {
+            Some(_) => format!("http://127.0.0.1:{}/__test/stats", ready["port"]),
+            None => stats_url,
+        };
         Authority {
             child,
             url: ready["authority"].as_str().expect("authority").to_owned(),
-            stats_url: ready["stats"].as_str().expect("stats").to_owned(),
+            stats_url,
         }
     }
 
@@ -108,4 +118,33 @@ pub fn assert_no_secret(text: &str) {
         assert!(!text.contains(secret), "a secret leaked into: {text}");
     }
     assert!(!text.contains("wrong-secret"), "a secret leaked into: {text}");
+}
+
+/// Runs `body` in a forked child and returns its exit code, or None if it hung.
+pub fn in_child(body: impl FnOnce() -> bool) -> Option<i32> {
+    // SAFETY: the child only runs `body` (library calls) and then _exit, never returning into
+    // the test harness.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(false);
+        // SAFETY: ends the child without running the parent's atexit handlers or destructors.
+        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
+    }
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let mut status = 0;
+    while Instant::now() < deadline {
+        // SAFETY: waits for our own child.
+        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
+            return Some(if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                -1
+            });
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    // SAFETY: our own child, which hung.
+    unsafe { libc::kill(pid, libc::SIGKILL) };
+    None
 }

@@ -102,8 +102,9 @@ namespace VidiFlow.Auth
         /// host name than its configured issuer (Service Fabric's reverse proxy).</summary>
         public bool? ValidateIssuer { get; set; }
 
-        /// <summary>Proxy URL, or "none"; by default the *_PROXY environment variables, except for
-        /// loopback authorities (option <c>proxy</c>).</summary>
+        /// <summary>Proxy URL (credentials allowed, never shown), or "none"; by default http_proxy
+        /// or https_proxy by the URL's scheme, then all_proxy, and no_proxy, never for loopback
+        /// hosts (option <c>proxy</c>).</summary>
         public string Proxy { get; set; }
 
         /// <summary>

@@ -47,7 +47,8 @@ impl fmt::Debug for SecretSource {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             SecretSource::Value(_) => f.write_str("Value([redacted])"),
-            SecretSource::File(path) => f.debug_tuple("File").field(path).finish(),
+            // Not the path: a secret given where the path belongs would be shown.
+            SecretSource::File(_) => f.write_str("File([not shown])"),
             SecretSource::Stdin => f.write_str("Stdin"),
         }
     }

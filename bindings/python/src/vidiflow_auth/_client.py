@@ -156,7 +156,8 @@ class Client:
     Keyword options are the library's option keys (``auth_method``, ``timeout_ms``,
     ``connect_timeout_ms``, ``ca_file``, ``resource``, ``client_secret_file``,
     ``token_endpoint``, ``allow_http``, ``validate_endpoints``, ``validate_issuer``,
-    ``basic_auth_style``, ``default_expires_in``, ``proxy``); values may be ``str``, ``int``, ``bool`` or a path, and ``scope`` may be a list.
+    ``basic_auth_style``, ``default_expires_in``, ``proxy``, ``max_retry_after``); values may be
+    ``str``, ``int``, ``bool`` or a path, and ``scope`` may be a list.
     ``None`` leaves an option unset. Bad options raise :class:`ConfigError` naming the option.
 
     One client is meant to be shared by all threads. Clients with the same authority, client id,
