@@ -249,19 +249,24 @@ impl Fetch for Fetcher {
 impl Fetcher {
     fn attempt(&self, deadline: Instant) -> Result<Token> {
         let discovery = &process::registry().discovery;
-        let endpoint = match &self.settings.endpoint {
-            EndpointSource::TokenEndpoint(url) => url.clone(),
+        let (endpoint, issuer) = match &self.settings.endpoint {
+            EndpointSource::TokenEndpoint(url) => (url.clone(), None),
             EndpointSource::Authority(authority) => {
                 let policy = discovery::Policy {
                     allow_http: self.settings.allow_http,
                     validate_endpoints: self.settings.validate_endpoints,
                     validate_issuer: self.settings.validate_issuer,
                 };
-                discovery.token_endpoint(&self.http, authority, &policy, deadline)?
+                let discovered = discovery.discover(&self.http, authority, &policy, deadline)?;
+                let endpoint = match discovered.mtls_token_endpoint {
+                    Some(alias) if self.settings.auth_method.is_mutual_tls() => alias,
+                    _ => discovered.token_endpoint,
+                };
+                (endpoint, Some(discovered.issuer))
             }
         };
         bump(&self.counters.requests);
-        let result = token::request(&self.http, &endpoint, &self.settings, deadline);
+        let result = token::request(&self.http, &endpoint, issuer.as_ref(), &self.settings, deadline);
         if let Err(error) = &result {
             bump(&self.counters.failed_requests);
             if let EndpointSource::Authority(authority) = &self.settings.endpoint {

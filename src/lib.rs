@@ -21,6 +21,8 @@
 mod cache;
 pub mod capi;
 mod client;
+mod client_key;
+mod der;
 mod error;
 #[cfg(feature = "fault-injection")]
 mod fault;
