@@ -225,7 +225,8 @@ fn a_certificate_and_key_id_go_in_the_header() {
         .and_then(|o| o.with("key_id", "vf-jwt-2026"))
         .unwrap();
     Client::new(&options).unwrap().token().unwrap();
-    let (header, _, _) = assertion(&authority, 0);
+    let (header, claims, _) = assertion(&authority, 0);
+    println!("assertion header: {header}\nassertion claims: {claims}");
     let der_base64: String = keys.pem_body_lines("rsa8.crt").concat();
     let short_lines: String = std::fs::read_to_string(keys.dir.join("rsa8.crt"))
         .unwrap()
