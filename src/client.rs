@@ -261,16 +261,22 @@ impl Fetcher {
             EndpointSource::TokenEndpoint(_) => None,
             EndpointSource::Authority(authority) => {
                 let key = discovery::Key::new(authority, &self.settings);
-                let endpoint = discovery.token_endpoint(&self.http, &key, deadline)?;
-                Some((key, endpoint))
+                let discovered = discovery.discover(&self.http, &key, deadline)?;
+                Some((key, discovered))
             }
         };
-        let endpoint = match (&discovered, &self.settings.endpoint) {
-            (Some((_, endpoint)), _) => endpoint,
-            (None, EndpointSource::TokenEndpoint(url) | EndpointSource::Authority(url)) => url,
+        let (endpoint, issuer) = match (&discovered, &self.settings.endpoint) {
+            (Some((_, discovered)), _) => {
+                let endpoint = match &discovered.mtls_token_endpoint {
+                    Some(alias) if self.settings.auth_method.is_mutual_tls() => alias,
+                    _ => &discovered.token_endpoint,
+                };
+                (endpoint, Some(&discovered.issuer))
+            }
+            (None, EndpointSource::TokenEndpoint(url) | EndpointSource::Authority(url)) => (url, None),
         };
         bump(&self.counters.requests);
-        let result = token::request(&self.http, endpoint, &self.settings, deadline);
+        let result = token::request(&self.http, endpoint, issuer, &self.settings, deadline);
         if let Err(error) = &result {
             bump(&self.counters.failed_requests);
             if let Some((key, _)) = &discovered {

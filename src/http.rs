@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use rustls::pki_types::CertificateDer;
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use ureq::{
     Agent,
     http::{HeaderValue, Response, header},
-    tls::{PemItem, RootCerts, TlsConfig},
+    tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig},
     unversioned::{
         resolver::DefaultResolver,
         transport::{ConnectProxyConnector, Connector, TcpConnector},
@@ -18,6 +18,7 @@ use zeroize::Zeroizing;
 
 use crate::{
     error::{Error, Result, Status},
+    oauth::form::{base64_len, push_base64},
     options::{ProxySetting, Settings},
     proxy::{EnvironmentProxies, ProxyUrl},
     tls::PinningTlsConnector,
@@ -74,13 +75,24 @@ impl Http {
         };
         // With a ca_file, our own TLS connector does the handshake (see `tls`); the config's
         // root certificates are then not used.
+        // The certificate and key a TLS client method presents in every handshake.
+        let identity = settings
+            .client_key
+            .as_ref()
+            .filter(|_| settings.auth_method.is_mutual_tls())
+            .and_then(|key| key.tls_identity());
         let pinning = match &settings.ca_file {
             None => None,
             Some(path) => {
                 let (roots, pinned) = system_and_extra_roots(path.path())?;
-                Some(PinningTlsConnector::new(roots, pinned)?)
+                let identity = identity.as_ref().map(|(chain, key)| (chain.clone(), key.clone_key()));
+                Some(PinningTlsConnector::new(roots, pinned, identity)?)
             }
         };
+        let mut tls = TlsConfig::builder().root_certs(RootCerts::PlatformVerifier);
+        if let Some((chain, key)) = &identity {
+            tls = tls.client_cert(Some(ureq_client_cert(chain, key)?));
+        }
         let config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -91,7 +103,7 @@ impl Http {
             .max_idle_age(MAX_IDLE_AGE)
             .user_agent(concat!("vidiflow-auth/", env!("CARGO_PKG_VERSION")))
             .accept("application/json")
-            .tls_config(TlsConfig::builder().root_certs(RootCerts::PlatformVerifier).build())
+            .tls_config(tls.build())
             .build();
         let agent = match pinning {
             None => config.into(),
@@ -158,6 +170,33 @@ fn wiped_header_value(value: &str) -> Result<HeaderValue> {
     let owned = WipedBytes(Zeroizing::new(value.as_bytes().to_vec()));
     HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(owned))
         .map_err(|_| Error::new(Status::Internal, "the Authorization header value is not valid"))
+}
+
+/// A TLS client identity as ureq's own TLS setup takes it. ureq names the kind of a key only
+/// through its PEM label, so the key goes back to PEM (in wiped memory).
+fn ureq_client_cert(chain: &[CertificateDer<'static>], key: &PrivateKeyDer<'static>) -> Result<ClientCert> {
+    let label = match key {
+        PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
+        PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
+        _ => "PRIVATE KEY",
+    };
+    let (begin, end) = (
+        format!("-----BEGIN {label}-----\n"),
+        format!("\n-----END {label}-----\n"),
+    );
+    // At its final size: a growing buffer would leave unwiped copies of the key behind.
+    let der = key.secret_der();
+    let mut pem = Zeroizing::new(String::with_capacity(begin.len() + base64_len(der.len()) + end.len()));
+    pem.push_str(&begin);
+    push_base64(&mut pem, der);
+    pem.push_str(&end);
+    let key = PrivateKey::from_pem(pem.as_bytes())
+        .map_err(|_| Error::config("option 'private_key_file': TLS cannot use the key"))?;
+    let chain: Vec<Certificate<'static>> = chain
+        .iter()
+        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
+        .collect();
+    Ok(ClientCert::new_with_certs(&chain, key))
 }
 
 fn remaining(deadline: Instant, url: &str) -> Result<Duration> {

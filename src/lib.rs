@@ -23,6 +23,8 @@ mod alloc_audit;
 mod cache;
 pub mod capi;
 mod client;
+mod client_key;
+mod der;
 mod error;
 #[cfg(feature = "fault-injection")]
 mod fault;

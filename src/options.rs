@@ -7,10 +7,12 @@
 use std::{
     env, fmt,
     path::{Path, PathBuf},
+    sync::Arc,
     time::Duration,
 };
 
 use crate::{
+    client_key::{ClientKey, SigningAlg},
     error::{Error, Result},
     log::{LogLevel, log},
     proxy::ProxyUrl,
@@ -26,6 +28,12 @@ pub enum AuthMethod {
     ClientSecretPost,
     /// HTTP Basic with the form-urlencoded id and secret.
     ClientSecretBasic,
+    /// A client assertion (RFC 7523) signed with `private_key_file`.
+    PrivateKeyJwt,
+    /// Mutual TLS with a certificate from a CA the authority trusts (RFC 8705 §2.1).
+    TlsClientAuth,
+    /// Mutual TLS with a self-signed certificate registered at the authority (RFC 8705 §2.2).
+    SelfSignedTlsClientAuth,
 }
 
 impl AuthMethod {
@@ -34,7 +42,28 @@ impl AuthMethod {
         match self {
             AuthMethod::ClientSecretPost => "client_secret_post",
             AuthMethod::ClientSecretBasic => "client_secret_basic",
+            AuthMethod::PrivateKeyJwt => "private_key_jwt",
+            AuthMethod::TlsClientAuth => "tls_client_auth",
+            AuthMethod::SelfSignedTlsClientAuth => "self_signed_tls_client_auth",
         }
+    }
+
+    const ALL: [AuthMethod; 5] = [
+        AuthMethod::ClientSecretPost,
+        AuthMethod::ClientSecretBasic,
+        AuthMethod::PrivateKeyJwt,
+        AuthMethod::TlsClientAuth,
+        AuthMethod::SelfSignedTlsClientAuth,
+    ];
+
+    /// Whether the client proves itself with a private key rather than a shared secret.
+    pub fn uses_private_key(self) -> bool {
+        !matches!(self, AuthMethod::ClientSecretPost | AuthMethod::ClientSecretBasic)
+    }
+
+    /// Whether the client proves itself in the TLS handshake (RFC 8705).
+    pub fn is_mutual_tls(self) -> bool {
+        matches!(self, AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth)
     }
 }
 
@@ -162,8 +191,32 @@ pub const OPTION_KEYS: &[OptionKey] = &[
         kind: ValueKind::Text,
     },
     OptionKey {
+        name: "private_key_file",
+        summary: "PEM private key (PKCS#8, PKCS#1, SEC1) for private_key_jwt and tls_client_auth",
+        default: "",
+        kind: ValueKind::Path,
+    },
+    OptionKey {
+        name: "client_certificate_file",
+        summary: "PEM certificate of private_key_file: for tls_client_auth, or x5t/x5c in assertions",
+        default: "",
+        kind: ValueKind::Path,
+    },
+    OptionKey {
+        name: "key_id",
+        summary: "'kid' in the header of private_key_jwt assertions",
+        default: "none sent",
+        kind: ValueKind::Text,
+    },
+    OptionKey {
+        name: "signing_alg",
+        summary: "private_key_jwt signature: RS256 or PS256 (RSA keys), ES256 or ES384 (EC keys)",
+        default: "RS256, or what the EC key's curve gives",
+        kind: ValueKind::Text,
+    },
+    OptionKey {
         name: "auth_method",
-        summary: "client_secret_post or client_secret_basic",
+        summary: "client_secret_post, client_secret_basic, private_key_jwt or tls_client_auth",
         default: "client_secret_post",
         kind: ValueKind::Text,
     },
@@ -255,6 +308,10 @@ pub struct Options {
     client_id: Option<String>,
     client_secret: Option<Secret>,
     client_secret_file: Option<OptionPath>,
+    private_key_file: Option<OptionPath>,
+    client_certificate_file: Option<OptionPath>,
+    key_id: Option<String>,
+    signing_alg: Option<SigningAlg>,
     scope: Option<String>,
     resource: Option<String>,
     auth_method: AuthMethod,
@@ -324,11 +381,25 @@ impl Options {
             "client_secret_file" => self.client_secret_file = (!unset).then(|| OptionPath(PathBuf::from(value))),
             "scope" => self.scope = (!unset).then(|| value.split_whitespace().collect::<Vec<_>>().join(" ")),
             "resource" => self.resource = (!unset).then(|| value.to_owned()),
+            "private_key_file" => self.private_key_file = (!unset).then(|| OptionPath(PathBuf::from(value))),
+            "client_certificate_file" => {
+                self.client_certificate_file = (!unset).then(|| OptionPath(PathBuf::from(value)))
+            }
+            "key_id" => self.key_id = (!unset).then(|| value.to_owned()),
+            "signing_alg" => {
+                self.signing_alg = parse_optional(value, |v| {
+                    SigningAlg::parse(v).ok_or_else(|| Error::config("expected RS256, PS256, ES256 or ES384"))
+                })?
+            }
             "auth_method" => {
-                self.auth_method = match value {
-                    "" | "client_secret_post" => AuthMethod::ClientSecretPost,
-                    "client_secret_basic" => AuthMethod::ClientSecretBasic,
-                    _ => return Err(Error::config("expected client_secret_post or client_secret_basic")),
+                self.auth_method = match AuthMethod::ALL.into_iter().find(|method| method.name() == value) {
+                    Some(method) => method,
+                    None if unset => AuthMethod::ClientSecretPost,
+                    None => {
+                        return Err(Error::config(
+                            "expected client_secret_post, client_secret_basic, private_key_jwt, tls_client_auth or self_signed_tls_client_auth",
+                        ));
+                    }
                 }
             }
             "basic_auth_style" => {
@@ -398,22 +469,21 @@ impl Options {
         require_https_policy(endpoint.url(), self.allow_http)?;
         let client_id = self.client_id.clone().ok_or_else(|| Error::config("set 'client_id'"))?;
         warn_if_padded("client_id", &client_id);
-        let secret = match (&self.client_secret, &self.client_secret_file) {
-            (Some(_), Some(_)) => {
-                return Err(Error::config(
-                    "set either 'client_secret' or 'client_secret_file', not both",
-                ));
-            }
-            (Some(secret), None) => secret.clone(),
-            (None, Some(path)) => read_secret_file(path)?,
-            (None, None) => return Err(Error::config("set 'client_secret' or 'client_secret_file'")),
-        };
-        let source = if self.client_secret.is_some() {
-            "client_secret"
+        let (secret, client_key) = if self.auth_method.uses_private_key() {
+            let key = self.resolve_client_key()?;
+            // The key stands in for the secret where the cache needs the client's credential:
+            // the fingerprint in the cache key, and what shared cache levels derive from.
+            (key.material(), Some(Arc::new(key)))
         } else {
-            "client_secret_file"
+            let secret = self.resolve_secret()?;
+            let source = if self.client_secret.is_some() {
+                "client_secret"
+            } else {
+                "client_secret_file"
+            };
+            warn_if_padded(source, secret.expose());
+            (secret, None)
         };
-        warn_if_padded(source, secret.expose());
         if self.auth_method == AuthMethod::ClientSecretBasic
             && self.basic_auth_style == BasicAuthStyle::Rfc2617
             && client_id.contains(':')
@@ -429,6 +499,7 @@ impl Options {
             client_id,
             secret,
             auth_method: self.auth_method,
+            client_key,
             basic_auth_style: self.basic_auth_style,
             scope: self.scope.clone(),
             resource: self.resource.clone(),
@@ -444,6 +515,59 @@ impl Options {
                 .max_retry_after
                 .map_or(DEFAULT_MAX_RETRY_AFTER, Duration::from_secs),
         })
+    }
+}
+
+impl Options {
+    fn resolve_secret(&self) -> Result<Secret> {
+        if let Some(key) = ["private_key_file", "client_certificate_file", "key_id", "signing_alg"]
+            .into_iter()
+            .zip([
+                self.private_key_file.is_some(),
+                self.client_certificate_file.is_some(),
+                self.key_id.is_some(),
+                self.signing_alg.is_some(),
+            ])
+            .find_map(|(key, set)| set.then_some(key))
+        {
+            return Err(Error::config(format!(
+                "'{key}' is set but auth_method is {}; set auth_method=private_key_jwt (or a TLS client method), or unset '{key}'",
+                self.auth_method.name()
+            )));
+        }
+        match (&self.client_secret, &self.client_secret_file) {
+            (Some(_), Some(_)) => Err(Error::config(
+                "set either 'client_secret' or 'client_secret_file', not both",
+            )),
+            (Some(secret), None) => Ok(secret.clone()),
+            (None, Some(path)) => read_secret_file(path),
+            (None, None) => Err(Error::config("set 'client_secret' or 'client_secret_file'")),
+        }
+    }
+
+    fn resolve_client_key(&self) -> Result<ClientKey> {
+        let method = self.auth_method.name();
+        if self.client_secret.is_some() || self.client_secret_file.is_some() {
+            return Err(Error::config(format!(
+                "auth_method={method} proves the client with a private key: unset 'client_secret' and 'client_secret_file'"
+            )));
+        }
+        let key_file = self
+            .private_key_file
+            .as_ref()
+            .map(OptionPath::path)
+            .ok_or_else(|| Error::config(format!("auth_method={method} needs 'private_key_file'")))?;
+        if self.auth_method.is_mutual_tls() && self.client_certificate_file.is_none() {
+            return Err(Error::config(format!(
+                "auth_method={method} needs 'client_certificate_file' (the certificate presented in the TLS handshake)"
+            )));
+        }
+        ClientKey::load(
+            key_file,
+            self.client_certificate_file.as_ref().map(OptionPath::path),
+            self.key_id.as_deref(),
+            self.signing_alg,
+        )
     }
 }
 
@@ -484,6 +608,8 @@ pub(crate) struct Settings {
     pub client_id: String,
     pub secret: Secret,
     pub auth_method: AuthMethod,
+    /// The private key, for the key-based methods.
+    pub client_key: Option<Arc<ClientKey>>,
     pub basic_auth_style: BasicAuthStyle,
     pub scope: Option<String>,
     pub resource: Option<String>,
@@ -658,7 +784,7 @@ mod tests {
             ("timeout_ms", "0", "whole number"),
             ("connect_timeout_ms", "-5", "whole number"),
             ("allow_http", "maybe", "true or false"),
-            ("auth_method", "private_key_jwt", "client_secret_post"),
+            ("auth_method", "client_secret_jwt", "private_key_jwt"),
             ("authority", "ftp://x", "scheme"),
             ("default_expires_in", "999999999", "whole number"),
         ] {

@@ -19,7 +19,7 @@ use rustls::{
         verify_server_name,
     },
     crypto::{CryptoProvider, verify_tls12_signature, verify_tls13_signature},
-    pki_types::{CertificateDer, ServerName, UnixTime},
+    pki_types::{CertificateDer, PrivateKeyDer, ServerName, UnixTime},
     server::ParsedCertificate,
 };
 use ureq::unversioned::transport::{
@@ -27,8 +27,8 @@ use ureq::unversioned::transport::{
 };
 
 use crate::{
+    der::{der_element, der_time},
     error::{Error, Result, Status},
-    http::days_from_civil,
 };
 
 /// The last link of the connector chain: wraps the connection in TLS for `https` URLs.
@@ -40,7 +40,11 @@ pub struct PinningTlsConnector {
 impl PinningTlsConnector {
     /// Trusts `roots` (the system's and the file's) and, as themselves, the certificates in
     /// `pinned` (the file's).
-    pub fn new(roots: Vec<CertificateDer<'static>>, pinned: Vec<CertificateDer<'static>>) -> Result<Self> {
+    pub fn new(
+        roots: Vec<CertificateDer<'static>>,
+        pinned: Vec<CertificateDer<'static>>,
+        identity: Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>,
+    ) -> Result<Self> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut store = RootCertStore::empty();
         // Unparsable system roots are skipped, as ureq does; the file's were parsed already.
@@ -53,12 +57,17 @@ impl PinningTlsConnector {
             pinned,
             provider: provider.clone(),
         };
-        let config = ClientConfig::builder_with_provider(provider)
+        let builder = ClientConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()
             .map_err(|error| Error::new(Status::Tls, format!("cannot set up TLS: {error}")))?
             .dangerous()
-            .with_custom_certificate_verifier(Arc::new(verifier))
-            .with_no_client_auth();
+            .with_custom_certificate_verifier(Arc::new(verifier));
+        let config = match identity {
+            None => builder.with_no_client_auth(),
+            Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|error| {
+                Error::config(format!("option 'private_key_file': TLS cannot use the key: {error}"))
+            })?,
+        };
         Ok(PinningTlsConnector {
             config: Arc::new(config),
         })
@@ -326,53 +335,6 @@ fn common_name(mut name: &[u8]) -> Option<Option<&[u8]>> {
         name = next;
     }
     Some(found)
-}
-
-/// The contents of the DER element at the start of `input` if its tag is `tag`, and what follows.
-fn der_element(input: &[u8], tag: u8) -> Option<(&[u8], &[u8])> {
-    let (&found, input) = input.split_first()?;
-    if found != tag {
-        return None;
-    }
-    let (&first, mut input) = input.split_first()?;
-    let length = if first < 0x80 {
-        usize::from(first)
-    } else {
-        let bytes = usize::from(first & 0x7f);
-        if bytes == 0 || bytes > 4 || input.len() < bytes {
-            return None;
-        }
-        let (length, rest) = input.split_at(bytes);
-        input = rest;
-        length.iter().fold(0usize, |n, &b| n << 8 | usize::from(b))
-    };
-    (input.len() >= length).then(|| input.split_at(length))
-}
-
-/// A UTCTime (`YYMMDDHHMMSSZ`) or GeneralizedTime (`YYYYMMDDHHMMSSZ`) as Unix seconds.
-fn der_time(input: &[u8]) -> Option<(i64, &[u8])> {
-    let (text, rest, year) = if let Some((text, rest)) = der_element(input, 0x17) {
-        let yy = digits(text.get(0..2)?)?;
-        (text.get(2..)?, rest, if yy >= 50 { 1900 + yy } else { 2000 + yy })
-    } else {
-        let (text, rest) = der_element(input, 0x18)?;
-        (text.get(4..)?, rest, digits(text.get(0..4)?)?)
-    };
-    if text.len() != 11 || text[10] != b'Z' {
-        return None;
-    }
-    let field = |at: usize| digits(&text[at..at + 2]);
-    let (month, day, hour, minute, second) = (field(0)?, field(2)?, field(4)?, field(6)?, field(8)?);
-    if !(1..=12).contains(&month) || !(1..=31).contains(&day) || hour > 23 || minute > 59 || second > 60 {
-        return None;
-    }
-    let seconds = days_from_civil(year, month, day) * 86_400 + hour * 3600 + minute * 60 + second;
-    Some((seconds, rest))
-}
-
-fn digits(text: &[u8]) -> Option<i64> {
-    text.iter()
-        .try_fold(0i64, |n, &b| b.is_ascii_digit().then(|| n * 10 + i64::from(b - b'0')))
 }
 
 #[cfg(test)]

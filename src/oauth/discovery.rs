@@ -58,7 +58,18 @@ impl Key {
     }
 }
 
-/// Discovered token endpoints, per [`Key`].
+/// What the token request needs from a discovery document.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Discovered {
+    pub token_endpoint: HttpUrl,
+    /// The document's issuer (which may name another host than the authority; see
+    /// `validate_issuer`): private_key_jwt assertions name it in their audience.
+    pub issuer: HttpUrl,
+    /// `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5), for the TLS client methods.
+    pub mtls_token_endpoint: Option<HttpUrl>,
+}
+
+/// What discovery found, per [`Key`].
 #[derive(Default)]
 pub struct DiscoveryCache {
     entries: Mutex<HashMap<Key, Arc<Entry>>>,
@@ -73,22 +84,22 @@ struct Entry {
 
 #[derive(Default)]
 struct EntryState {
-    endpoint: Option<(HttpUrl, Instant)>,
+    discovered: Option<(Discovered, Instant)>,
     fetching: bool,
     /// Counts finished fetches, so a waiter knows the one it waited for has landed.
     fetches: u64,
-    outcome: Option<Result<HttpUrl>>,
+    outcome: Option<Result<Discovered>>,
 }
 
 impl DiscoveryCache {
-    /// The token endpoint for `key`, from the cache or fetched now — by this caller, or by the
-    /// fetch already in flight for the key, whose result (endpoint or error) is shared.
-    pub fn token_endpoint(&self, http: &Http, key: &Key, deadline: Instant) -> Result<HttpUrl> {
+    /// What discovery says for `key`, from the cache or fetched now — by this caller, or by the
+    /// fetch already in flight for the key, whose result (document or error) is shared.
+    pub fn discover(&self, http: &Http, key: &Key, deadline: Instant) -> Result<Discovered> {
         let entry = lock(&self.entries).entry(key.clone()).or_default().clone();
         let mut state = lock(&entry.state);
-        if let Some((endpoint, fetched)) = &state.endpoint {
+        if let Some((discovered, fetched)) = &state.discovered {
             if fetched.elapsed() < DISCOVERY_LIFETIME {
-                return Ok(endpoint.clone());
+                return Ok(discovered.clone());
             }
         }
         if state.fetching {
@@ -119,11 +130,11 @@ impl DiscoveryCache {
             landed: false,
         };
         let outcome = fetch(http, &key.authority, &key.policy, deadline);
-        if let Ok(endpoint) = &outcome {
+        if let Ok(discovered) = &outcome {
             log(LogLevel::Info, || {
                 format!(
                     "discovered token endpoint {} for {}",
-                    endpoint.as_str(),
+                    discovered.token_endpoint.as_str(),
                     key.authority.as_str()
                 )
             });
@@ -135,7 +146,7 @@ impl DiscoveryCache {
     /// Drops what was discovered for `key`, so the next request fetches the document again.
     pub fn forget(&self, key: &Key) {
         if let Some(entry) = lock(&self.entries).get(key) {
-            lock(&entry.state).endpoint = None;
+            lock(&entry.state).discovered = None;
         }
     }
 }
@@ -148,10 +159,10 @@ struct Landing<'a> {
 }
 
 impl Landing<'_> {
-    fn land(&mut self, outcome: Result<HttpUrl>) {
+    fn land(&mut self, outcome: Result<Discovered>) {
         let mut state = lock(&self.entry.state);
-        if let Ok(endpoint) = &outcome {
-            state.endpoint = Some((endpoint.clone(), Instant::now()));
+        if let Ok(discovered) = &outcome {
+            state.discovered = Some((discovered.clone(), Instant::now()));
         }
         state.fetching = false;
         state.fetches = state.fetches.wrapping_add(1);
@@ -172,7 +183,7 @@ impl Drop for Landing<'_> {
     }
 }
 
-fn fetch(http: &Http, authority: &HttpUrl, policy: &Policy, deadline: Instant) -> Result<HttpUrl> {
+fn fetch(http: &Http, authority: &HttpUrl, policy: &Policy, deadline: Instant) -> Result<Discovered> {
     let url = authority.discovery_document();
     let context = format!("discovery at {url}");
     let reply = http.get(&url, deadline).map_err(|error| error.context(&context))?;
@@ -203,8 +214,8 @@ pub fn fuzz_document(body: &[u8]) {
     }
 }
 
-/// Checks the document and returns its token endpoint.
-fn parse_document(body: &[u8], authority: &HttpUrl, policy: &Policy) -> Result<HttpUrl> {
+/// Checks the document and returns what the token request needs.
+fn parse_document(body: &[u8], authority: &HttpUrl, policy: &Policy) -> Result<Discovered> {
     let discovery_error = |message: String| Error::new(Status::Discovery, message);
     let document =
         super::parse_object(body, "the document").map_err(|error| discovery_error(error.message().to_owned()))?;
@@ -223,8 +234,35 @@ fn parse_document(body: &[u8], authority: &HttpUrl, policy: &Policy) -> Result<H
             authority.as_str()
         )));
     }
-    let endpoint = HttpUrl::parse(field("token_endpoint")?, "'token_endpoint'")
-        .map_err(|e| discovery_error(e.message().to_owned()))?;
+    let endpoint = checked_endpoint(field("token_endpoint")?, "'token_endpoint'", authority, policy)?;
+    let mtls_token_endpoint = match document
+        .get("mtls_endpoint_aliases")
+        .and_then(|aliases| aliases.get("token_endpoint"))
+    {
+        None => None,
+        Some(Value::String(alias)) => Some(checked_endpoint(
+            alias,
+            "'mtls_endpoint_aliases.token_endpoint'",
+            authority,
+            policy,
+        )?),
+        Some(_) => {
+            return Err(discovery_error(
+                "'mtls_endpoint_aliases.token_endpoint' is not a string".into(),
+            ));
+        }
+    };
+    Ok(Discovered {
+        token_endpoint: endpoint,
+        issuer,
+        mtls_token_endpoint,
+    })
+}
+
+/// An endpoint URL from the document, held to the same policy as the authority.
+fn checked_endpoint(text: &str, what: &str, authority: &HttpUrl, policy: &Policy) -> Result<HttpUrl> {
+    let discovery_error = |message: String| Error::new(Status::Discovery, message);
+    let endpoint = HttpUrl::parse(text, what).map_err(|e| discovery_error(e.message().to_owned()))?;
     if policy.validate_endpoints && !endpoint.same_origin(authority) {
         return Err(discovery_error(format!(
             "the token endpoint {} is not on the authority's scheme, host and port; set validate_endpoints=false if a proxy rewrites host names",
@@ -248,6 +286,7 @@ mod tests {
 
     fn parse(document: &str, policy: &Policy) -> Result<HttpUrl> {
         parse_document(document.as_bytes(), &HttpUrl::parse(AUTHORITY, "a").unwrap(), policy)
+            .map(|discovered| discovered.token_endpoint)
     }
 
     #[test]
@@ -326,10 +365,30 @@ mod tests {
         let authority = HttpUrl::parse(AUTHORITY, "a").unwrap();
         for _ in 0..5_000 {
             let body = generate.mutate(seed.as_bytes());
-            if let Ok(endpoint) = parse_document(&body, &authority, &STRICT) {
+            if let Ok(discovered) = parse_document(&body, &authority, &STRICT) {
+                let endpoint = discovered.token_endpoint;
                 assert!(endpoint.same_origin(&authority), "{}", endpoint.as_str());
             }
         }
+    }
+
+    #[test]
+    fn mtls_alias_and_issuer_are_read_and_the_alias_is_held_to_the_policy() {
+        let doc = format!(
+            r#"{{"issuer":"{AUTHORITY}","token_endpoint":"{AUTHORITY}/connect/token","mtls_endpoint_aliases":{{"token_endpoint":"{AUTHORITY}/mtls/token"}}}}"#
+        );
+        let authority = HttpUrl::parse(AUTHORITY, "a").unwrap();
+        let discovered = parse_document(doc.as_bytes(), &authority, &STRICT).unwrap();
+        assert_eq!(discovered.issuer.as_str(), AUTHORITY);
+        assert_eq!(
+            discovered.mtls_token_endpoint.unwrap().as_str(),
+            format!("{AUTHORITY}/mtls/token")
+        );
+        let elsewhere = format!(
+            r#"{{"issuer":"{AUTHORITY}","token_endpoint":"{AUTHORITY}/t","mtls_endpoint_aliases":{{"token_endpoint":"https://mtls.evil.example/t"}}}}"#
+        );
+        let error = parse_document(elsewhere.as_bytes(), &authority, &STRICT).unwrap_err();
+        assert!(error.message().contains("validate_endpoints=false"), "{error}");
     }
 
     #[test]

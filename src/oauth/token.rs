@@ -18,8 +18,18 @@ use crate::{
 /// trusted for years on the authority's word.
 pub const MAX_LIFETIME: Duration = Duration::from_secs(24 * 60 * 60);
 
-/// Asks `endpoint` for a token, exactly as the VidiFlow service documents it.
-pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: Instant) -> Result<Token> {
+/// `client_assertion_type` for a JWT client assertion (RFC 7523 §2.2).
+const JWT_BEARER_ASSERTION: &str = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer";
+
+/// Asks `endpoint` for a token, exactly as the VidiFlow service documents it. `issuer` is the
+/// discovered issuer, if discovery was used.
+pub fn request(
+    http: &Http,
+    endpoint: &HttpUrl,
+    issuer: Option<&HttpUrl>,
+    settings: &Settings,
+    deadline: Instant,
+) -> Result<Token> {
     let mut body = FormBody::default().field("grant_type", "client_credentials");
     if let Some(scope) = &settings.scope {
         body = body.field("scope", scope);
@@ -38,6 +48,27 @@ pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: I
         AuthMethod::ClientSecretBasic => {
             basic = basic_authorization(&settings.client_id, settings.secret.expose(), settings.basic_auth_style);
             Credentials::Basic(&basic)
+        }
+        AuthMethod::PrivateKeyJwt => {
+            let key = settings
+                .client_key
+                .as_ref()
+                .ok_or_else(|| Error::new(Status::Internal, "private_key_jwt without a key"))?;
+            let assertion = key.assertion(
+                &settings.client_id,
+                &assertion_audiences(endpoint, issuer),
+                SystemTime::now(),
+            )?;
+            body = body
+                .field("client_id", &settings.client_id)
+                .field("client_assertion_type", JWT_BEARER_ASSERTION)
+                .field("client_assertion", &assertion);
+            Credentials::InBody
+        }
+        // The certificate went in the TLS handshake (see `http`).
+        AuthMethod::TlsClientAuth | AuthMethod::SelfSignedTlsClientAuth => {
+            body = body.field("client_id", &settings.client_id);
+            Credentials::InBody
         }
     };
     let sent_at = Instant::now();
@@ -82,6 +113,21 @@ pub fn request(http: &Http, endpoint: &HttpUrl, settings: &Settings, deadline: I
             })
         }
     }
+}
+
+/// The `aud` of a client assertion: the token endpoint as called, which oidc-provider, Keycloak,
+/// Okta, Entra ID and Duende IdentityServer accept; and, when it differs, the issuer's own
+/// `{issuer}/connect/token`, which IdentityServer3 requires, and which differs from the URL
+/// called when its issuer names another host (Service Fabric's reverse proxy).
+fn assertion_audiences(endpoint: &HttpUrl, issuer: Option<&HttpUrl>) -> Vec<String> {
+    let mut audiences = vec![endpoint.as_str().to_owned()];
+    if let Some(issuer) = issuer {
+        let issuer_endpoint = format!("{}/connect/token", issuer.as_str().trim_end_matches('/'));
+        if issuer_endpoint != audiences[0] {
+            audiences.push(issuer_endpoint);
+        }
+    }
+    audiences
 }
 
 /// For `invalid_client` (or `invalid_request`: "not properly encoded") after Basic
@@ -313,6 +359,27 @@ mod tests {
                 assert!(granted.lifetime >= Duration::from_secs(1) && granted.lifetime <= MAX_LIFETIME);
             }
         }
+    }
+
+    #[test]
+    fn assertion_audience_is_the_endpoint_plus_the_issuers_own_token_endpoint_when_it_differs() {
+        let url = |text| HttpUrl::parse(text, "test").unwrap();
+        let called = url("http://localhost:19081/core/connect/token");
+        assert_eq!(
+            assertion_audiences(&called, None),
+            ["http://localhost:19081/core/connect/token"]
+        );
+        assert_eq!(
+            assertion_audiences(&called, Some(&url("http://localhost:19081/core/"))),
+            ["http://localhost:19081/core/connect/token"]
+        );
+        assert_eq!(
+            assertion_audiences(&called, Some(&url("http://VIDIFLOWHOST:19081/core"))),
+            [
+                "http://localhost:19081/core/connect/token",
+                "http://VIDIFLOWHOST:19081/core/connect/token"
+            ]
+        );
     }
 
     #[test]

@@ -28,11 +28,19 @@
 //                                the listening address.
 //   VF_TEST_IDENTITYSERVER3      "1": client authentication and errors as IdentityServer3's
 //                                source code does them (see identityServer3Request below)
+//   VF_TEST_JWT_CLIENTS          private_key_jwt clients: "client_id=public.pem[@kid][+more.pem],…";
+//                                each client's JWKS holds the public keys of those PEM files
+//   VF_TEST_TLS_CLIENT_CA        PEM CA (https only): ask clients for a certificate, and register
+//                                client "vf-mtls" (tls_client_auth, certificate subject CN=vf-mtls,
+//                                issued by this CA)
+//   VF_TEST_TLS_SELF_SIGNED_CLIENT_CERT
+//                                PEM certificate (with VF_TEST_TLS_CLIENT_CA): register client
+//                                "vf-mtls-self" (self_signed_tls_client_auth) with it
 //
 // stdout carries exactly one line, once listening:
 //   {"authority":"http://127.0.0.1:PORT/ISSUER_PATH","port":PORT,"stats":"http://127.0.0.1:PORT/__test/stats"}
 
-import { generateKeyPair, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, generateKeyPair, randomBytes, X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
@@ -98,12 +106,42 @@ const RESOURCES = new Set(['urn:vidiflow:api', 'urn:vidiflow:other']);
 const DEFAULT_RESOURCE = 'urn:vidiflow:api';
 const MAX_BODY = 1024 * 1024;
 
+function jwtClients() {
+  const spec = process.env.VF_TEST_JWT_CLIENTS;
+  if (!spec) return [];
+  return spec.split(',').map((entry) => {
+    const [clientId, files] = entry.split('=');
+    if (!clientId || !files) fail(`VF_TEST_JWT_CLIENTS: expected client_id=key.pem[+key.pem], got ${JSON.stringify(entry)}`);
+    const keys = files.split('+').map((entry) => {
+      const [file, kid] = entry.split('@');
+      return { ...createPublicKey(readFileSync(file)).export({ format: 'jwk' }), ...(kid ? { kid } : {}) };
+    });
+    return { client_id: clientId, token_endpoint_auth_method: 'private_key_jwt', jwks: { keys } };
+  });
+}
+
+function selfSignedTlsClients() {
+  const file = process.env.VF_TEST_TLS_SELF_SIGNED_CLIENT_CERT;
+  if (!file) return [];
+  const cert = new X509Certificate(readFileSync(file));
+  const key = {
+    ...cert.publicKey.export({ format: 'jwk' }),
+    'x5t#S256': createHash('sha256').update(cert.raw).digest('base64url'),
+  };
+  return [{ client_id: 'vf-mtls-self', token_endpoint_auth_method: 'self_signed_tls_client_auth', jwks: { keys: [key] } }];
+}
+
 const CLIENTS = [
   { client_id: 'vf-post', client_secret: 'post-secret-0123456789', token_endpoint_auth_method: 'client_secret_post' },
   { client_id: 'vf-basic', client_secret: 'a+b/c=d%e&f:g', token_endpoint_auth_method: 'client_secret_basic' },
   { client_id: 'vf-post-2', client_secret: 'second-secret-abcdef', token_endpoint_auth_method: 'client_secret_post' },
   // Every character the two Basic styles send differently: + / = % & : ~ and a space.
   { client_id: 'vf-idsrv3', client_secret: 'Id+S/3=%&:~ secret', token_endpoint_auth_method: 'client_secret_basic' },
+  ...jwtClients(),
+  ...(process.env.VF_TEST_TLS_CLIENT_CA
+    ? [{ client_id: 'vf-mtls', token_endpoint_auth_method: 'tls_client_auth', tls_client_auth_subject_dn: 'CN=vf-mtls' }]
+    : []),
+  ...selfSignedTlsClients(),
 ].map((c) => ({
   ...c,
   grant_types: ['client_credentials'],
@@ -132,11 +170,30 @@ function buildProvider(issuer) {
     cookies: { keys: [randomBytes(32).toString('hex')] },
     scopes: ['openid', ...SCOPES],
     routes: { token: '/connect/token' },
-    clientAuthMethods: ['client_secret_basic', 'client_secret_post'],
+    clientAuthMethods: [
+      'client_secret_basic', 'client_secret_post', 'private_key_jwt',
+      ...(process.env.VF_TEST_TLS_CLIENT_CA ? ['tls_client_auth', 'self_signed_tls_client_auth'] : []),
+    ],
     ttl: { ClientCredentials: TTL },
+    enabledJWA: { clientAuthSigningAlgValues: ['RS256', 'PS256', 'ES256', 'ES384'] },
     features: {
       devInteractions: { enabled: false },
       clientCredentials: { enabled: true },
+      mTLS: {
+        enabled: Boolean(process.env.VF_TEST_TLS_CLIENT_CA),
+        tlsClientAuth: true,
+        selfSignedTlsClientAuth: true,
+        getCertificate: (ctx) => {
+          const peer = ctx.req.socket.getPeerX509Certificate?.();
+          return peer ? peer.toString() : undefined;
+        },
+        certificateAuthorized: (ctx) => ctx.req.socket.authorized === true,
+        certificateSubjectMatches: (ctx, property, expected) => {
+          const peer = ctx.req.socket.getPeerX509Certificate?.();
+          return property === 'tls_client_auth_subject_dn' && peer !== undefined
+            && peer.subject.split('\n').join(',') === expected;
+        },
+      },
       introspection: { enabled: false },
       revocation: { enabled: false },
       resourceIndicators: {
@@ -235,22 +292,36 @@ function handleTestControl(req, res, pathname) {
 // the raw bytes IdentityServer3 would compare. IdentityServer3 also looks at body credentials
 // first (PostBodySecretParser runs before Basic): when the body has a client_id, the header is
 // ignored.
-function identityServer3Request(req, body) {
-  const header = req.headers.authorization;
-  if (!header) return;
+//
+// For private_key_jwt, IdentityServer3's PrivateKeyJwtSecretValidator wants the assertion's
+// audience to be its IssuerUri + "/connect/token", whatever URL the client called.
+// Returns an OAuth error code to answer with, or undefined to go on.
+function identityServer3Request(req, body, issuer) {
   const params = new URLSearchParams(body);
+  const assertion = params.get('client_assertion');
+  if (assertion) {
+    let claims = {};
+    try {
+      claims = JSON.parse(Buffer.from(assertion.split('.')[1] ?? '', 'base64url').toString('utf8'));
+    } catch { /* not a JWT: invalid_client below */ }
+    const audiences = [].concat(claims.aud ?? []);
+    if (!audiences.includes(`${issuer}/connect/token`)) return 'invalid_client';
+  }
+  const header = req.headers.authorization;
+  if (!header) return undefined;
   if (params.get('client_id')) {
     delete req.headers.authorization;
-    return;
+    return undefined;
   }
   const match = /^Basic\s+(\S+)$/i.exec(header);
-  if (!match) return;
+  if (!match) return undefined;
   const pair = Buffer.from(match[1], 'base64').toString('utf8');
   const colon = pair.indexOf(':');
-  if (colon < 0) return;
+  if (colon < 0) return undefined;
   const encode = (text) => encodeURIComponent(text).replace(/[!'()*~]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
   const reencoded = `${encode(pair.slice(0, colon))}:${encode(pair.slice(colon + 1))}`;
   req.headers.authorization = `Basic ${Buffer.from(reencoded, 'utf8').toString('base64')}`;
+  return undefined;
 }
 
 // IdentityServer3's TokenErrorResult: every token endpoint error is HTTP 400 with a body of just
@@ -284,6 +355,7 @@ function identityServer3Errors(res) {
 // ---------------------------------------------------------------- server
 
 let providerCallback;
+let configuredIssuer;
 
 const TLS_CERT = process.env.VF_TEST_TLS_CERT;
 const TLS_KEY = process.env.VF_TEST_TLS_KEY;
@@ -291,7 +363,15 @@ if (Boolean(TLS_CERT) !== Boolean(TLS_KEY)) fail('set both VF_TEST_TLS_CERT and 
 const HOST_NAME = process.env.VF_TEST_HOST_NAME || '127.0.0.1';
 
 const createServer = TLS_CERT
-  ? (handler) => createHttpsServer({ cert: readFileSync(TLS_CERT), key: readFileSync(TLS_KEY) }, handler)
+  ? (handler) => createHttpsServer({
+    cert: readFileSync(TLS_CERT),
+    key: readFileSync(TLS_KEY),
+    // Mutual TLS: ask for a client certificate, but let oidc-provider decide what an unverified
+    // or missing one means.
+    ...(process.env.VF_TEST_TLS_CLIENT_CA
+      ? { requestCert: true, rejectUnauthorized: false, ca: readFileSync(process.env.VF_TEST_TLS_CLIENT_CA) }
+      : {}),
+  }, handler)
   : createHttpServer;
 
 const server = createServer(async (req, res) => {
@@ -330,7 +410,11 @@ const server = createServer(async (req, res) => {
       stats.token_requests += 1;
       stats.requests.push({ method: req.method, path: pathname, url: rawUrl, headers: { ...req.headers }, body });
       if (IDENTITYSERVER3) {
-        identityServer3Request(req, body);
+        const refused = identityServer3Request(req, body, configuredIssuer);
+        if (refused) {
+          sendJson(res, 400, { error: refused });
+          return;
+        }
         identityServer3Errors(res);
       }
     }
@@ -360,11 +444,12 @@ server.listen(PORT, '127.0.0.1', () => {
   const origin = `${TLS_CERT ? 'https' : 'http'}://${HOST_NAME}:${port}`;
   const issuer = `${origin}${ISSUER_PATH}`;
   const issuerOrigin = (process.env.VF_TEST_ISSUER_ORIGIN || origin).replace(/\/+$/, '');
-  const provider = buildProvider(`${issuerOrigin}${ISSUER_PATH}`);
+  configuredIssuer = `${issuerOrigin}${ISSUER_PATH}`;
+  const provider = buildProvider(configuredIssuer);
   provider.proxy = false;
   if (VERBOSE) {
     provider.on('server_error', (_ctx, err) => process.stderr.write(`server_error: ${err.stack}\n`));
-    provider.on('grant.error', (_ctx, err) => process.stderr.write(`grant.error: ${err.message} ${err.error_description ?? ''}\n`));
+    provider.on('grant.error', (_ctx, err) => process.stderr.write(`grant.error: ${err.message} ${err.error_description ?? ''} ${err.error_detail ?? ''} ${err.cause?.message ?? ''}\n`));
   }
   providerCallback = provider.callback();
   process.stdout.write(`${JSON.stringify({ authority: issuer, port, stats: `${origin}/__test/stats` })}\n`);

@@ -14,6 +14,18 @@ namespace VidiFlow.Auth
         /// <summary>HTTP Basic with the form-urlencoded id and secret
         /// (<c>client_secret_basic</c>).</summary>
         ClientSecretBasic = 1,
+
+        /// <summary>A client assertion (RFC 7523) signed with
+        /// <see cref="TokenClientOptions.PrivateKeyFile"/> (<c>private_key_jwt</c>).</summary>
+        PrivateKeyJwt = 2,
+
+        /// <summary>Mutual TLS with a certificate from a CA the authority trusts
+        /// (<c>tls_client_auth</c>, RFC 8705).</summary>
+        TlsClientAuth = 3,
+
+        /// <summary>Mutual TLS with a self-signed certificate registered at the authority
+        /// (<c>self_signed_tls_client_auth</c>, RFC 8705).</summary>
+        SelfSignedTlsClientAuth = 4,
     }
 
     /// <summary>How <see cref="ClientAuthMethod.ClientSecretBasic"/> encodes the id and secret
@@ -73,6 +85,23 @@ namespace VidiFlow.Auth
         /// <see cref="ClientAuthMethod.ClientSecretPost"/>).</summary>
         public ClientAuthMethod? AuthMethod { get; set; }
 
+        /// <summary>A PEM private key (PKCS#8, PKCS#1 RSA or SEC1 EC) for
+        /// <see cref="ClientAuthMethod.PrivateKeyJwt"/> and the TLS methods (option
+        /// <c>private_key_file</c>). Never appears in messages.</summary>
+        public string PrivateKeyFile { get; set; }
+
+        /// <summary>The PEM certificate of <see cref="PrivateKeyFile"/>: presented in the TLS
+        /// handshake, or named in assertions as <c>x5t</c>/<c>x5c</c> (option
+        /// <c>client_certificate_file</c>).</summary>
+        public string ClientCertificateFile { get; set; }
+
+        /// <summary>The <c>kid</c> of assertions (option <c>key_id</c>).</summary>
+        public string KeyId { get; set; }
+
+        /// <summary>RS256 or PS256 for RSA keys, ES256 or ES384 for EC keys (option
+        /// <c>signing_alg</c>; by default what the key gives).</summary>
+        public string SigningAlg { get; set; }
+
         /// <summary>How Basic authentication encodes the id and secret (option
         /// <c>basic_auth_style</c>; default <see cref="VidiFlow.Auth.BasicAuthStyle.Rfc6749"/>).</summary>
         public BasicAuthStyle? BasicAuthStyle { get; set; }
@@ -130,8 +159,12 @@ namespace VidiFlow.Auth
             Add(pairs, "resource", Resource);
             if (AuthMethod.HasValue)
             {
-                Add(pairs, "auth_method", AuthMethod.Value == ClientAuthMethod.ClientSecretBasic ? "client_secret_basic" : "client_secret_post");
+                Add(pairs, "auth_method", AuthMethodName(AuthMethod.Value));
             }
+            Add(pairs, "private_key_file", PrivateKeyFile);
+            Add(pairs, "client_certificate_file", ClientCertificateFile);
+            Add(pairs, "key_id", KeyId);
+            Add(pairs, "signing_alg", SigningAlg);
             if (BasicAuthStyle.HasValue)
             {
                 Add(pairs, "basic_auth_style", BasicAuthStyle.Value == VidiFlow.Auth.BasicAuthStyle.Rfc2617 ? "rfc2617" : "rfc6749");
@@ -167,6 +200,19 @@ namespace VidiFlow.Auth
                 pairs.Add(pair);
             }
             return pairs;
+        }
+
+        private static string AuthMethodName(ClientAuthMethod method)
+        {
+            switch (method)
+            {
+                case ClientAuthMethod.ClientSecretPost: return "client_secret_post";
+                case ClientAuthMethod.ClientSecretBasic: return "client_secret_basic";
+                case ClientAuthMethod.PrivateKeyJwt: return "private_key_jwt";
+                case ClientAuthMethod.TlsClientAuth: return "tls_client_auth";
+                case ClientAuthMethod.SelfSignedTlsClientAuth: return "self_signed_tls_client_auth";
+                default: throw new ArgumentOutOfRangeException("AuthMethod", "not a ClientAuthMethod value");
+            }
         }
 
         private static void Add(List<KeyValuePair<string, string>> pairs, string key, string value)

@@ -374,6 +374,28 @@ namespace VidiFlow.Auth.Tests
 
         private static void ExceptionConfig()
         {
+            // The key-based options reach the library: a file that holds no key is refused by name.
+            string notAKey = Path.GetTempFileName();
+            try
+            {
+                File.WriteAllText(notAKey, "not a key\n");
+                var jwt = new TokenClientOptions
+                {
+                    Authority = Authority.Url,
+                    ClientId = "vf-jwt",
+                    AuthMethod = ClientAuthMethod.PrivateKeyJwt,
+                    PrivateKeyFile = notAKey,
+                    SigningAlg = "RS256",
+                };
+                ConfigurationException k = Check.Fails<ConfigurationException>(() => new TokenClient(jwt), VidiFlowStatus.Config, "a file without a key");
+                Check.Contains("option 'private_key_file': the file holds no private key", k.Message, "names the option");
+                Check.True(!k.Message.Contains(notAKey), "the path is not quoted");
+            }
+            finally
+            {
+                File.Delete(notAKey);
+            }
+
             TokenClientOptions unknown = Authority.Options("vf-post", Authority.PostSecret, "api1");
             unknown.AdditionalOptions["colour"] = "blue";
             ConfigurationException e = Check.Fails<ConfigurationException>(() => new TokenClient(unknown), VidiFlowStatus.Config, "unknown key");

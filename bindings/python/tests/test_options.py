@@ -105,6 +105,16 @@ def test_from_env_with_overrides(authority, clean_env) -> None:
     assert urllib.parse.parse_qs(last_request(authority)["body"])["client_id"] == ["vf-post-2"]
 
 
+def test_key_options_reach_the_library(shared_authority, tmp_path: Path) -> None:
+    not_a_key = tmp_path / "not-a-key.pem"
+    not_a_key.write_text("not a key\n")
+    options = shared_authority.client_options(client_secret=None)
+    with pytest.raises(ConfigError) as caught:
+        Client(**options, auth_method="private_key_jwt", private_key_file=not_a_key, signing_alg="RS256")
+    assert "option 'private_key_file': the file holds no private key" in str(caught.value)
+    assert str(tmp_path) not in str(caught.value)
+
+
 def test_from_env_bad_variable_is_named(clean_env) -> None:
     clean_env.setenv("VF_TIMEOUT_MS", "soon")
     with pytest.raises(ConfigError) as caught:

@@ -155,6 +155,7 @@ class Client:
 
     Keyword options are the library's option keys (``auth_method``, ``timeout_ms``,
     ``connect_timeout_ms``, ``ca_file``, ``resource``, ``client_secret_file``,
+    ``private_key_file``, ``client_certificate_file``, ``key_id``, ``signing_alg``,
     ``token_endpoint``, ``allow_http``, ``validate_endpoints``, ``validate_issuer``,
     ``basic_auth_style``, ``default_expires_in``, ``proxy``, ``max_retry_after``); values may be
     ``str``, ``int``, ``bool`` or a path, and ``scope`` may be a list.
