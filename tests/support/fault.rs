@@ -12,7 +12,7 @@ use std::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     thread,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 /// One scripted answer.
@@ -74,27 +74,40 @@ pub struct FaultServer {
     pub url: String,
     script: Arc<Mutex<VecDeque<Reply>>>,
     discovery: Arc<Mutex<Option<String>>>,
-    token_requests: Arc<AtomicUsize>,
+    counts: Arc<Counts>,
     stopped: Arc<AtomicBool>,
+}
+
+/// What reached the server: token requests (with when they arrived) and discovery requests.
+#[derive(Default)]
+struct Counts {
+    token_requests: AtomicUsize,
+    token_request_times: Mutex<Vec<Instant>>,
+    discovery_requests: AtomicUsize,
 }
 
 impl FaultServer {
     /// Serves `script` in order; the last reply repeats.
     pub fn start(script: Vec<Reply>) -> FaultServer {
+        FaultServer::start_on(0, script)
+    }
+
+    /// The same on `port` (0: an ephemeral one), e.g. on a port a client already tried.
+    pub fn start_on(port: u16, script: Vec<Reply>) -> FaultServer {
         assert!(!script.is_empty());
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = FaultServer {
             url,
             script: Arc::new(Mutex::new(script.into())),
             discovery: Arc::default(),
-            token_requests: Arc::default(),
+            counts: Arc::default(),
             stopped: Arc::default(),
         };
-        let (script, discovery, count, stopped, url) = (
+        let (script, discovery, counts, stopped, url) = (
             server.script.clone(),
             server.discovery.clone(),
-            server.token_requests.clone(),
+            server.counts.clone(),
             server.stopped.clone(),
             server.url.clone(),
         );
@@ -104,8 +117,8 @@ impl FaultServer {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (script, discovery, count, url) = (script.clone(), discovery.clone(), count.clone(), url.clone());
-                thread::spawn(move || serve(stream, &script, &discovery, &count, &url));
+                let (script, discovery, counts, url) = (script.clone(), discovery.clone(), counts.clone(), url.clone());
+                thread::spawn(move || serve(stream, &script, &discovery, &counts, &url));
             }
         });
         server
@@ -121,7 +134,16 @@ impl FaultServer {
     }
 
     pub fn token_requests(&self) -> usize {
-        self.token_requests.load(Ordering::SeqCst)
+        self.counts.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// When each token request arrived, in order.
+    pub fn token_request_times(&self) -> Vec<Instant> {
+        self.counts.token_request_times.lock().unwrap().clone()
+    }
+
+    pub fn discovery_requests(&self) -> usize {
+        self.counts.discovery_requests.load(Ordering::SeqCst)
     }
 
     /// Stops accepting connections (the port then refuses them).
@@ -142,7 +164,7 @@ fn serve(
     stream: TcpStream,
     script: &Mutex<VecDeque<Reply>>,
     discovery: &Mutex<Option<String>>,
-    count: &AtomicUsize,
+    counts: &Counts,
     url: &str,
 ) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
@@ -169,6 +191,7 @@ fn serve(
     let _ = reader.read_exact(&mut body);
 
     let reply = if request_line.contains("/.well-known/openid-configuration") {
+        counts.discovery_requests.fetch_add(1, Ordering::SeqCst);
         let document = discovery
             .lock()
             .unwrap()
@@ -176,7 +199,8 @@ fn serve(
             .unwrap_or_else(|| format!(r#"{{"issuer":"{url}","token_endpoint":"{url}/connect/token"}}"#));
         Reply::json(200, &document)
     } else {
-        count.fetch_add(1, Ordering::SeqCst);
+        counts.token_request_times.lock().unwrap().push(Instant::now());
+        counts.token_requests.fetch_add(1, Ordering::SeqCst);
         let mut script = script.lock().unwrap();
         let next = if script.len() > 1 {
             script.pop_front().unwrap()
