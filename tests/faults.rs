@@ -625,6 +625,7 @@ fn retry_after_as_an_http_date_holds_back_every_caller() {
     ]);
     let client = Client::new(&options(&server.token_endpoint())).unwrap();
     let error = client.token().unwrap_err();
+    assert_eq!((error.status(), error.http_status()), (Status::Http, 503), "{error}");
     let asked = error.retry_after().expect("the date was understood");
     // Whole seconds on the wire: 3 to 4 s from now, longer than the 1 s backoff.
     assert!(
