@@ -44,7 +44,8 @@ test-cli: deps build
 	mkdir -p $(BUILD_DIR)
 	$(CC) $(CFLAGS_STRICT) tests/cli/c_message.c -o $(BUILD_DIR)/cli_c_message -L$(LIB_DIR) -lvidiflow_auth
 	LD_LIBRARY_PATH=$(LIB_DIR) VF_TOKEN=$(LIB_DIR)/vf-token VF_C_MESSAGE=$(BUILD_DIR)/cli_c_message \
-	  $(WITH_AUTHORITY) tests/cli/test_cli.sh
+	  $(BOUNDED) 300 test-cli $(WITH_AUTHORITY) tests/cli/test_cli.sh 2>&1 | tee $(BUILD_DIR)/test-cli.log
+	tests/scan-secrets.sh $(BUILD_DIR)/test-cli.log
 
 test-cpp: deps build
 	mkdir -p $(BUILD_DIR)
@@ -52,11 +53,17 @@ test-cpp: deps build
 	  -L$(LIB_DIR) -lvidiflow_auth -pthread
 	$(CXX) $(CXXFLAGS_STRICT) -std=c++20 -fsyntax-only tests/cpp/client_test.cpp
 	$(CXX) $(CXXFLAGS_STRICT) examples/cpp/get_token.cpp -o $(BUILD_DIR)/cpp_get_token -L$(LIB_DIR) -lvidiflow_auth
-	LD_LIBRARY_PATH=$(LIB_DIR) $(WITH_AUTHORITY) $(VALGRIND) $(BUILD_DIR)/cpp_client_test
-	LD_LIBRARY_PATH=$(LIB_DIR) $(WITH_AUTHORITY) $(BUILD_DIR)/cpp_get_token
+	LD_LIBRARY_PATH=$(LIB_DIR) $(BOUNDED) 600 test-cpp $(WITH_AUTHORITY) $(VALGRIND) $(BUILD_DIR)/cpp_client_test 2>&1 \
+	  | tee $(BUILD_DIR)/test-cpp.log
+	LD_LIBRARY_PATH=$(LIB_DIR) $(BOUNDED) 120 "test-cpp (example)" $(WITH_AUTHORITY) $(BUILD_DIR)/cpp_get_token 2>&1 \
+	  | tee -a $(BUILD_DIR)/test-cpp.log
+	tests/scan-secrets.sh $(BUILD_DIR)/test-cpp.log
 
 test-install: deps
-	MAKE="$(MAKE)" CC="$(CC)" CXX="$(CXX)" tests/install/test_install.sh
+	mkdir -p $(BUILD_DIR)
+	MAKE="$(MAKE)" CC="$(CC)" CXX="$(CXX)" $(BOUNDED) 1200 test-install tests/install/test_install.sh 2>&1 \
+	  | tee $(BUILD_DIR)/test-install.log
+	tests/scan-secrets.sh $(BUILD_DIR)/test-install.log
 
 demo-cli: deps-node build
 	@echo "== CLI: vf-token (tokens shortened for the screen)"

@@ -35,7 +35,7 @@ build-csharp: deps-system
 # other places it is searched (next to the assembly, the system's search) in child processes.
 test-csharp: deps-node build build-csharp
 	env -u LD_LIBRARY_PATH VF_LIBRARY_PATH=$(LIB_DIR) VF_TEST_NATIVE_DIR=$(LIB_DIR) \
-	  $(WITH_AUTHORITY) $(MONO) $(CSHARP_TESTS)
+	  $(BOUNDED) 900 test-csharp $(WITH_AUTHORITY) $(MONO) $(CSHARP_TESTS)
 
 demo-csharp: deps-node build build-csharp
 	@echo "== C#: bindings/csharp/examples/GetToken/Program.cs (Mono)"

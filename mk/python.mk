@@ -50,7 +50,7 @@ python-install: build $(PY_VENV_STAMP)
 	fi
 
 test-python: deps-node build $(PY_DEPS_STAMP) python-install
-	cd $(PY_DIR) && $(PY_TEST_ENV) timeout 1200 $(PY) -m pytest -p no:cacheprovider
+	cd $(PY_DIR) && $(PY_TEST_ENV) $(CURDIR)/$(BOUNDED) 1200 test-python $(PY) -m pytest -p no:cacheprovider
 
 demo-python: deps-node build python-install
 	@echo "== Python: $(PY_DIR)/examples/get_token.py"

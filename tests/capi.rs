@@ -257,29 +257,69 @@ fn tokens_errors_and_clients_may_be_freed_on_another_thread() {
     let client = client_for(&authority, POST_CLIENT) as usize;
     let mut token = ptr::null_mut();
     let mut error = ptr::null_mut();
-    unsafe {
+    let access = unsafe {
         assert_eq!(
             vf_token_get(client as *const vf_client, &mut token, ptr::null_mut()),
             Status::Ok
         );
         vf_options_set(ptr::null_mut(), ptr::null(), ptr::null(), &mut error);
-    }
+        text(vf_token_access_token(token)).unwrap()
+    };
     let (token, error) = (token as usize, error as usize);
-    thread::spawn(move || unsafe {
+    // The other thread reads what it was handed, then frees all three.
+    let seen = thread::spawn(move || unsafe {
+        let seen = (
+            text(vf_token_access_token(token as *const vidiflow_auth::Token)),
+            text(vf_error_message(error as *const vidiflow_auth::Error)),
+        );
         vf_token_free(token as *mut vidiflow_auth::Token);
         vf_error_free(error as *mut vidiflow_auth::Error);
         vf_client_free(client as *mut vf_client);
+        seen
     })
     .join()
     .unwrap();
+    assert_eq!(seen.0.as_deref(), Some(access.as_str()));
+    assert!(seen.1.unwrap().contains("'options' is NULL"));
+
+    // Freeing a client on another thread leaves the process-wide cache working: a new client
+    // of the same identity gets the cached token, without a request.
+    let again = client_for(&authority, POST_CLIENT);
+    let mut token = ptr::null_mut();
+    unsafe {
+        assert_eq!(vf_token_get(again, &mut token, ptr::null_mut()), Status::Ok);
+        assert_eq!(text(vf_token_access_token(token)).as_deref(), Some(access.as_str()));
+        vf_token_free(token);
+        vf_client_free(again);
+    }
+    assert_eq!(authority.token_requests(), 1);
 }
 
 #[test]
 fn status_names_for_any_number() {
-    for status in Status::ALL {
-        assert_eq!(text(vf_status_name(status as u32)).unwrap(), status.name());
+    // Written out from the README's status table, not from the library's own table.
+    let expected = [
+        "VF_STATUS_OK",
+        "VF_STATUS_INVALID_ARGUMENT",
+        "VF_STATUS_CONFIG",
+        "VF_STATUS_DISCOVERY",
+        "VF_STATUS_NETWORK",
+        "VF_STATUS_TIMEOUT",
+        "VF_STATUS_TLS",
+        "VF_STATUS_OAUTH",
+        "VF_STATUS_HTTP",
+        "VF_STATUS_PROTOCOL",
+        "VF_STATUS_THROTTLED",
+        "VF_STATUS_INTERNAL",
+    ];
+    for (number, name) in expected.iter().enumerate() {
+        assert_eq!(
+            text(vf_status_name(number as u32)).as_deref(),
+            Some(*name),
+            "status {number}"
+        );
     }
-    assert_eq!(text(vf_status_name(7)).unwrap(), "VF_STATUS_OAUTH");
+    assert_eq!(Status::ALL.len(), expected.len(), "a status the README does not list");
     for unknown in [12, 1000, u32::MAX] {
         assert_eq!(text(vf_status_name(unknown)).unwrap(), "VF_STATUS_UNKNOWN");
     }

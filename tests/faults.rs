@@ -5,9 +5,10 @@
 mod support;
 
 use std::{
+    net::TcpListener,
     sync::{Arc, Barrier, Mutex},
     thread,
-    time::{Duration, Instant},
+    time::{Duration, Instant, SystemTime},
 };
 
 use support::{
@@ -18,8 +19,12 @@ use vidiflow_auth::{Client, Error, LogLevel, Options, Status};
 
 const SECRET: &str = "fault-secret-9f8e7d";
 const TIMEOUT: Duration = Duration::from_millis(1500);
-/// Slack for scheduling on a busy two-core machine.
-const SLACK: Duration = Duration::from_millis(700);
+/// Slack for scheduling on a busy two-core machine: a call bounded by `timeout_ms` ends within
+/// [timeout_ms, timeout_ms + SLACK]; a bug that waits once more per attempt (3 x 1.5 s) does not.
+const SLACK: Duration = Duration::from_millis(1000);
+/// The shortest time three attempts take: the pauses before the second and third attempt are at
+/// least 200 ms and 400 ms (each with up to 100 % jitter on top).
+const THREE_ATTEMPTS: Duration = Duration::from_millis(600);
 
 static LOGS: Mutex<Vec<String>> = Mutex::new(Vec::new());
 
@@ -49,6 +54,26 @@ fn assert_clean(text: &str) {
     );
 }
 
+/// How many attempts the library logged for requests to `host` (`127.0.0.1:PORT`, unique to a
+/// test): one line per retried attempt, one for the last.
+fn attempts_logged(host: &str) -> usize {
+    LOGS.lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.contains(host))
+        .filter(|line| line.starts_with("token request attempt ") || line.starts_with("token request failed: "))
+        .count()
+}
+
+fn host_of(url: &str) -> &str {
+    url.trim_start_matches("http://").split('/').next().unwrap()
+}
+
+/// A port nothing listens on: bound, then closed.
+fn closed_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
 /// What a caller with an empty cache sees when the authority answers `fault`, and how long it took.
 fn first_call(fault: Reply) -> (Error, Duration, FaultServer) {
     let server = FaultServer::start(vec![fault]);
@@ -60,6 +85,30 @@ fn first_call(fault: Reply) -> (Error, Duration, FaultServer) {
     assert_clean(&format!("{error} {error:?}"));
     println!("{} after {took:.1?}: {error}", error.status().name());
     (error, took, server)
+}
+
+/// Asserts that a call bounded by the timeout ended at `timeout_ms`, within the stated slack.
+fn assert_took_the_timeout(took: Duration) {
+    assert!(
+        took >= TIMEOUT - Duration::from_millis(50) && took <= TIMEOUT + SLACK,
+        "took {took:?}; expected {TIMEOUT:?} .. {:?}",
+        TIMEOUT + SLACK
+    );
+}
+
+/// The second caller while the authority's Retry-After holds requests back.
+fn assert_throttled_by_retry_after(error: &Error, asked: Duration) {
+    assert_eq!(error.status(), Status::Throttled, "{error}");
+    let wait = error.retry_after().unwrap();
+    assert!(
+        wait > asked - Duration::from_millis(900) && wait <= asked,
+        "{wait:?} left of {asked:?}"
+    );
+    let expected = format!(
+        "not sent: the authority asked to wait (Retry-After); next attempt in {:.1} s",
+        wait.as_secs_f64()
+    );
+    assert!(error.message().starts_with(&expected), "{error}");
 }
 
 /// Gets a 6 s token, then lets its refresh run into `fault`: the token must keep being served,
@@ -80,6 +129,11 @@ fn cached_token_survives(fault: Reply) {
         assert_eq!(token.access_token(), first.access_token());
         thread::sleep(Duration::from_millis(20));
     }
+    // The refresh runs on its own thread: give it a moment on a busy machine.
+    let deadline = Instant::now() + Duration::from_secs(2);
+    while server.token_requests() < 2 && Instant::now() < deadline {
+        thread::sleep(Duration::from_millis(10));
+    }
     assert!(server.token_requests() >= 2, "the refresh was attempted");
 }
 
@@ -99,31 +153,57 @@ fn server_error_twice_then_ok_is_retried_within_one_call() {
 
 #[test]
 fn server_error_that_persists_is_an_http_error_after_three_attempts() {
-    let (error, _, server) = first_call(Reply::json(502, "<html>bad gateway</html>"));
+    let (error, took, server) = first_call(Reply::json(502, "<html>bad gateway</html>"));
     assert_eq!(error.status(), Status::Http);
     assert_eq!(error.http_status(), 502);
-    assert!(error.message().contains("HTTP 502"), "{error}");
+    assert_eq!(
+        error.message(),
+        format!(
+            "the token endpoint at {} answered HTTP 502 without an OAuth error",
+            host_of(&server.url)
+        )
+    );
     assert_eq!(server.token_requests(), 3);
+    assert_eq!(attempts_logged(host_of(&server.url)), 3);
+    assert!(took >= THREE_ATTEMPTS, "three attempts, two pauses: {took:?}");
     cached_token_survives(Reply::json(500, "{}"));
 }
 
 #[test]
 fn retry_after_on_503_holds_back_every_caller() {
-    let (error, _, server) = first_call(Reply::json(503, "{}").with_header("Retry-After", "2"));
+    let server = FaultServer::start(vec![Reply::json(503, "{}").with_header("Retry-After", "2")]);
+    let client = Client::new(&options(&server.token_endpoint())).unwrap();
+    let error = client.token().unwrap_err();
     assert_eq!(error.status(), Status::Http);
+    assert_eq!(error.http_status(), 503);
     assert_eq!(error.retry_after(), Some(Duration::from_secs(2)));
+    assert!(
+        error
+            .message()
+            .ends_with(" answered HTTP 503 without an OAuth error; it asked to wait 2 s (Retry-After)"),
+        "{error}"
+    );
     assert_eq!(server.token_requests(), 1, "Retry-After is not retried at once");
+    let second = Client::new(&options(&server.token_endpoint()))
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_throttled_by_retry_after(&second, Duration::from_secs(2));
+    println!("503 with Retry-After: 2: {error}; the next caller: {second}");
+    assert_eq!(server.token_requests(), 1, "nobody sends inside the window");
     cached_token_survives(Reply::json(503, "{}").with_header("Retry-After", "2"));
 }
 
 #[test]
 fn retry_after_on_429_gives_throttled_with_the_remaining_wait() {
-    let server = FaultServer::start(vec![
-        Reply::json(429, r#"{"error":"slow_down"}"#).with_header("Retry-After", "3"),
-    ]);
+    let server = FaultServer::start(vec![Reply::json(429, "{}").with_header("Retry-After", "2")]);
     let client = Arc::new(Client::new(&options(&server.token_endpoint())).unwrap());
     let first = client.token().unwrap_err();
-    assert_eq!(first.http_status(), 429);
+    assert_eq!((first.status(), first.http_status()), (Status::Http, 429));
+    assert!(
+        first.message().ends_with("; it asked to wait 2 s (Retry-After)"),
+        "{first}"
+    );
     let others: Vec<Error> = (0..8)
         .map(|_| {
             let client = client.clone();
@@ -134,24 +214,22 @@ fn retry_after_on_429_gives_throttled_with_the_remaining_wait() {
         .map(|h| h.join().unwrap())
         .collect();
     for error in &others {
-        assert_eq!(error.status(), Status::Throttled, "{error}");
-        let wait = error.retry_after().unwrap();
-        assert!(
-            wait > Duration::from_secs(2) && wait <= Duration::from_secs(3),
-            "{wait:?}"
-        );
-        assert!(error.message().contains("Retry-After"), "{error}");
+        assert_throttled_by_retry_after(error, Duration::from_secs(2));
     }
     assert_eq!(server.token_requests(), 1, "nobody sends inside the window");
-    cached_token_survives(Reply::json(429, "{}").with_header("Retry-After", "3"));
+    cached_token_survives(Reply::json(429, "{}").with_header("Retry-After", "2"));
 }
 
 #[test]
 fn slow_headers_time_out() {
     let slow = || Reply::Delayed(Duration::from_secs(5), Box::new(Reply::token("60")));
-    let (error, took, _server) = first_call(slow());
+    let (error, took, server) = first_call(slow());
     assert_eq!(error.status(), Status::Timeout, "{error}");
-    assert!(took >= TIMEOUT - Duration::from_millis(100), "{took:?}");
+    assert_eq!(
+        error.message(),
+        format!("{} did not answer in time (global timed out)", host_of(&server.url))
+    );
+    assert_took_the_timeout(took);
     cached_token_survives(slow());
 }
 
@@ -161,8 +239,13 @@ fn slow_body_times_out() {
         body: r#"{"access_token":"abc","token_type":"Bearer"}"#.into(),
         over: Duration::from_secs(5),
     };
-    let (error, _, _server) = first_call(slow());
+    let (error, took, server) = first_call(slow());
     assert_eq!(error.status(), Status::Timeout, "{error}");
+    assert_eq!(
+        error.message(),
+        format!("{} did not answer in time (global timed out)", host_of(&server.url))
+    );
+    assert_took_the_timeout(took);
     cached_token_survives(slow());
 }
 
@@ -172,9 +255,16 @@ fn truncated_body_is_reported() {
         announced: 200,
         sent: 15,
     };
-    let (error, _, _server) = first_call(truncated());
-    assert!(matches!(error.status(), Status::Protocol | Status::Network), "{error}");
-    assert!(error.message().contains("127.0.0.1"), "{error}");
+    let (error, _, server) = first_call(truncated());
+    assert_eq!(error.status(), Status::Protocol, "{error}");
+    assert_eq!(
+        error.message(),
+        format!(
+            "{} closed the connection before the response was complete",
+            host_of(&server.url)
+        )
+    );
+    assert_eq!(server.token_requests(), 1, "a malformed answer is not retried");
     cached_token_survives(truncated());
 }
 
@@ -182,15 +272,21 @@ fn truncated_body_is_reported() {
 fn invalid_json_is_a_protocol_error() {
     let (error, _, _server) = first_call(Reply::json(200, "{not json"));
     assert_eq!(error.status(), Status::Protocol);
-    assert!(error.message().contains("not valid JSON"), "{error}");
+    assert!(error.message().contains("the body is not valid JSON"), "{error}");
     cached_token_survives(Reply::json(200, "{not json"));
 }
 
 #[test]
 fn ten_mib_body_is_refused() {
-    let (error, _, _server) = first_call(Reply::Huge { bytes: 10 << 20 });
+    let (error, _, server) = first_call(Reply::Huge { bytes: 10 << 20 });
     assert_eq!(error.status(), Status::Protocol);
-    assert!(error.message().contains("larger than 1024 KiB"), "{error}");
+    assert_eq!(
+        error.message(),
+        format!(
+            "the response from {} is larger than 1024 KiB; refused",
+            host_of(&server.url)
+        )
+    );
     cached_token_survives(Reply::Huge { bytes: 10 << 20 });
 }
 
@@ -201,7 +297,9 @@ fn redirect_is_not_followed() {
     assert_eq!(error.status(), Status::Protocol);
     assert_eq!(error.http_status(), 302);
     assert!(
-        error.message().contains("redirect") && error.message().contains("elsewhere.example"),
+        error
+            .message()
+            .contains("answered with a redirect (HTTP 302) to elsewhere.example; redirects are not followed"),
         "{error}"
     );
     assert_eq!(server.token_requests(), 1);
@@ -213,7 +311,12 @@ fn token_type_other_than_bearer_is_refused() {
     let mac = || Reply::json(200, r#"{"access_token":"abc","token_type":"MAC","expires_in":60}"#);
     let (error, _, _server) = first_call(mac());
     assert_eq!(error.status(), Status::Protocol);
-    assert!(error.message().contains("'MAC'"), "{error}");
+    assert!(
+        error
+            .message()
+            .contains("'token_type' is 'MAC', but only Bearer tokens are supported"),
+        "{error}"
+    );
     cached_token_survives(mac());
 }
 
@@ -234,7 +337,12 @@ fn expires_in_missing_string_huge_are_accepted_and_negative_or_zero_refused() {
     for bad in ["-5", "0"] {
         let (error, _, _server) = first_call(Reply::token(bad));
         assert_eq!(error.status(), Status::Protocol);
-        assert!(error.message().contains("positive"), "{error}");
+        assert!(
+            error
+                .message()
+                .contains("'expires_in' must be a positive number of seconds"),
+            "{error}"
+        );
     }
     cached_token_survives(Reply::token("0"));
 }
@@ -275,6 +383,8 @@ fn discovery_endpoint_on_another_host_needs_validate_endpoints_off() {
 
 #[test]
 fn an_authority_echoing_the_request_never_brings_the_secret_into_a_message() {
+    // The Basic credential the request really carries (id and secret need no form-encoding).
+    let credential = base64(format!("vf-post:{SECRET}").as_bytes());
     for method in ["client_secret_post", "client_secret_basic"] {
         let server = FaultServer::start(vec![Reply::Echo]);
         let options = options(&server.token_endpoint()).with("auth_method", method).unwrap();
@@ -284,10 +394,39 @@ fn an_authority_echoing_the_request_never_brings_the_secret_into_a_message() {
         assert!(description.contains("[redacted]"), "{description}");
         assert_clean(&format!("{error} {error:?} {description}"));
         assert!(
-            !description.contains("ZmF1bHQtc2VjcmV0"),
-            "no Basic credential: {description}"
+            !description.contains(&credential),
+            "the Basic credential: {description}"
         );
+        if method == "client_secret_basic" {
+            assert!(description.ends_with(" with Basic [redacted]"), "{description}");
+        }
+        // The secret's own base64 at each of the three alignments it can take in a credential.
+        for pad in ["", "x", "xx"] {
+            let encoded = base64(format!("{pad}{SECRET}").as_bytes());
+            let inner = &encoded[4..encoded.len() - 4];
+            assert!(!description.contains(inner), "base64 of the secret: {description}");
+        }
     }
+}
+
+/// Standard base64 with padding.
+fn base64(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
 }
 
 #[test]
@@ -308,11 +447,14 @@ fn authority_down_keeps_serving_the_cached_token() {
 }
 
 #[test]
-fn outage_storm_of_1000_calls_makes_a_handful_of_requests() {
+fn outage_storm_of_1000_calls_makes_six_requests_and_the_backoff_doubles() {
     let server = FaultServer::start(vec![Reply::json(503, "{}")]);
     let client = Arc::new(Client::new(&options(&server.token_endpoint())).unwrap());
     let start = Arc::new(Barrier::new(8));
     let started = Instant::now();
+    // Each thread: 125 calls, 15 ms apart. The first flight (3 attempts, 0.6-1.2 s) is followed by
+    // a 1 s hold, the second flight by a 2 s hold, which outlasts the storm (about 0.9 s of calls
+    // are left when the second flight lands).
     let statuses: Vec<Status> = (0..8)
         .map(|_| {
             let (client, start) = (client.clone(), start.clone());
@@ -320,7 +462,7 @@ fn outage_storm_of_1000_calls_makes_a_handful_of_requests() {
                 start.wait();
                 (0..125)
                     .map(|_| {
-                        thread::sleep(Duration::from_millis(20));
+                        thread::sleep(Duration::from_millis(15));
                         client.token().unwrap_err().status()
                     })
                     .collect::<Vec<_>>()
@@ -338,7 +480,23 @@ fn outage_storm_of_1000_calls_makes_a_handful_of_requests() {
     );
     assert_eq!(statuses.len(), 1000);
     assert!(statuses.iter().all(|s| matches!(s, Status::Http | Status::Throttled)));
-    assert!(requests <= 15, "{requests} requests");
+    assert_eq!(requests, 6, "two flights of three attempts");
+    let times = server.token_request_times();
+    let pause = times[3] - times[2];
+    assert!(
+        pause >= Duration::from_millis(950),
+        "the first backoff is 1 s; the second flight came {pause:?} after the first"
+    );
+
+    // 1.4 s after the second flight the hold has doubled to 2 s: still held back, nothing sent.
+    thread::sleep((times[5] + Duration::from_millis(1_400)).saturating_duration_since(Instant::now()));
+    let held = client.token().unwrap_err();
+    assert_eq!(held.status(), Status::Throttled, "{held}");
+    assert!(
+        held.message().contains("backing off after 2 failed attempt(s)"),
+        "{held}"
+    );
+    assert_eq!(server.token_requests(), 6, "the doubled backoff holds");
 }
 
 #[test]
@@ -377,4 +535,246 @@ fn dev_authority_restarted_mid_run() {
     };
     assert!(fresh.remaining(Instant::now()) > Duration::from_secs(8));
     println!("authority restart: while it was down or backing off, callers saw {seen:?}");
+}
+
+#[test]
+fn authority_down_is_a_network_error_after_three_attempts() {
+    let port = closed_port();
+    let authority = format!("http://127.0.0.1:{port}/core");
+    let client = Client::new(&options("").with("authority", &authority).unwrap()).unwrap();
+    let started = Instant::now();
+    let error = client.token().unwrap_err();
+    let took = started.elapsed();
+    println!("authority down: {error}");
+    assert_eq!(error.status(), Status::Network, "{error}");
+    assert_eq!(
+        error.message(),
+        format!(
+            "discovery at {authority}/.well-known/openid-configuration: connection to 127.0.0.1:{port} failed: Connection refused (os error 111)"
+        )
+    );
+    assert_eq!(attempts_logged(&format!("127.0.0.1:{port}")), 3);
+    assert!(took >= THREE_ATTEMPTS && took <= TIMEOUT + SLACK, "{took:?}");
+    assert_clean(&error.to_string());
+}
+
+#[test]
+fn refused_connection_is_retried_within_one_call() {
+    let port = closed_port();
+    let endpoint = format!("http://127.0.0.1:{port}/connect/token");
+    // The authority comes up 100 ms after the first attempt was refused.
+    let late = thread::spawn(move || {
+        thread::sleep(Duration::from_millis(100));
+        FaultServer::start_on(port, vec![Reply::token("3600")])
+    });
+    let client = Client::new(&options(&endpoint)).unwrap();
+    let token = client.token();
+    let server = late.join().unwrap();
+    let token = token.unwrap();
+    assert!(token.access_token().starts_with("tok."));
+    assert_eq!(server.token_requests(), 1);
+    let stats = client.stats();
+    assert_eq!((stats.requests, stats.failed_requests, stats.errors), (2, 1, 0));
+    assert_eq!(attempts_logged(&format!("127.0.0.1:{port}")), 1, "one refused attempt");
+}
+
+#[test]
+fn status_408_and_504_are_retried_within_one_call() {
+    for status in [408, 504] {
+        let server = FaultServer::start(vec![
+            Reply::json(status, "{}"),
+            Reply::json(status, "{}"),
+            Reply::token("3600"),
+        ]);
+        let client = Client::new(&options(&server.token_endpoint())).unwrap();
+        client.token().unwrap_or_else(|error| panic!("HTTP {status}: {error}"));
+        assert_eq!(server.token_requests(), 3, "HTTP {status}");
+    }
+}
+
+#[test]
+fn retry_after_zero_still_waits_for_the_backoff() {
+    let server = FaultServer::start(vec![
+        Reply::json(503, "{}").with_header("Retry-After", "0"),
+        Reply::token("3600"),
+    ]);
+    let client = Client::new(&options(&server.token_endpoint())).unwrap();
+    let error = client.token().unwrap_err();
+    assert_eq!(
+        (error.status(), error.retry_after()),
+        (Status::Http, Some(Duration::ZERO))
+    );
+    let held = client.token().unwrap_err();
+    assert_eq!(held.status(), Status::Throttled, "{held}");
+    let wait = held.retry_after().unwrap();
+    assert!(
+        wait > Duration::from_millis(500) && wait <= Duration::from_secs(1),
+        "the library's own 1 s backoff: {wait:?}"
+    );
+    assert_eq!(server.token_requests(), 1, "Retry-After: 0 sent nothing at once");
+    thread::sleep(wait + Duration::from_millis(50));
+    client.token().unwrap();
+    assert_eq!(server.token_requests(), 2);
+}
+
+#[test]
+fn retry_after_as_an_http_date_holds_back_every_caller() {
+    let until = SystemTime::now() + Duration::from_secs(4);
+    let server = FaultServer::start(vec![
+        Reply::json(503, "{}").with_header("Retry-After", &http_date(until)),
+    ]);
+    let client = Client::new(&options(&server.token_endpoint())).unwrap();
+    let error = client.token().unwrap_err();
+    assert_eq!((error.status(), error.http_status()), (Status::Http, 503), "{error}");
+    let asked = error.retry_after().expect("the date was understood");
+    // Whole seconds on the wire: 3 to 4 s from now, longer than the 1 s backoff.
+    assert!(
+        asked > Duration::from_millis(2_500) && asked <= Duration::from_secs(4),
+        "{asked:?}"
+    );
+    let held = Client::new(&options(&server.token_endpoint()))
+        .unwrap()
+        .token()
+        .unwrap_err();
+    assert_eq!(held.status(), Status::Throttled, "{held}");
+    assert!(held.retry_after().unwrap() > Duration::from_secs(2), "{held}");
+    assert!(held.message().contains("(Retry-After)"), "{held}");
+    assert_eq!(server.token_requests(), 1);
+}
+
+/// IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+fn http_date(at: SystemTime) -> String {
+    let seconds = at.duration_since(SystemTime::UNIX_EPOCH).unwrap().as_secs() as i64;
+    let (days, rest) = (seconds.div_euclid(86_400), seconds.rem_euclid(86_400));
+    // Civil date from days since 1970-01-01 (Howard Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let day_of_era = z - era * 146_097;
+    let year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36_524 - day_of_era / 146_096) / 365;
+    let day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+    let mp = (5 * day_of_year + 2) / 153;
+    let day = day_of_year - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = year_of_era + era * 400 + i64::from(month <= 2);
+    let weekday = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"][days.rem_euclid(7) as usize];
+    let months = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    format!(
+        "{weekday}, {day:02} {} {year} {:02}:{:02}:{:02} GMT",
+        months[month as usize - 1],
+        rest / 3600,
+        rest / 60 % 60,
+        rest % 60
+    )
+}
+
+#[test]
+fn http_date_is_formatted_as_servers_send_it() {
+    let at = SystemTime::UNIX_EPOCH + Duration::from_secs(784_111_777);
+    assert_eq!(http_date(at), "Sun, 06 Nov 1994 08:49:37 GMT");
+}
+
+#[test]
+fn discovery_is_looked_up_again_after_a_network_error() {
+    let server = FaultServer::start(vec![Reply::token("3600")]);
+    let dead = format!("http://127.0.0.1:{}/connect/token", closed_port());
+    server.set_discovery(&format!(r#"{{"issuer":"{}","token_endpoint":"{dead}"}}"#, server.url));
+    let lax = options("")
+        .with("authority", &server.url)
+        .unwrap()
+        .with("validate_endpoints", "false")
+        .unwrap();
+    let error = Client::new(&lax).unwrap().token().unwrap_err();
+    assert_eq!(error.status(), Status::Network, "{error}");
+    assert_eq!(server.discovery_requests(), 3, "one discovery per attempt");
+
+    // The endpoint moved back: another identity of the same authority finds it at once.
+    server.set_discovery(&format!(
+        r#"{{"issuer":"{}","token_endpoint":"{}"}}"#,
+        server.url,
+        server.token_endpoint()
+    ));
+    Client::new(&lax.with("scope", "api2").unwrap())
+        .unwrap()
+        .token()
+        .unwrap();
+    assert_eq!((server.discovery_requests(), server.token_requests()), (4, 1));
+}
+
+#[test]
+fn discovery_is_looked_up_again_after_a_token_endpoint_404() {
+    let server = FaultServer::start(vec![Reply::json(404, "{}"), Reply::token("3600")]);
+    let authority = options("").with("authority", &server.url).unwrap();
+    let error = Client::new(&authority).unwrap().token().unwrap_err();
+    assert_eq!((error.status(), error.http_status()), (Status::Http, 404), "{error}");
+    assert_eq!(server.discovery_requests(), 1);
+    // Another identity (its own slot, so not held back by the first one's refusal).
+    Client::new(&authority.with("scope", "api2").unwrap())
+        .unwrap()
+        .token()
+        .unwrap();
+    assert_eq!((server.discovery_requests(), server.token_requests()), (2, 2));
+}
+
+#[test]
+fn failed_background_refresh_then_a_successful_one_before_the_buffer() {
+    // 12 s tokens: the refresh starts at 7.8-9 s and fails (429, Retry-After 1: not retried at
+    // once); after the 1 s hold the next caller's refresh succeeds, before the safety buffer
+    // (10.8 s) leaves nothing to serve.
+    let server = FaultServer::start(vec![
+        Reply::token("12"),
+        Reply::json(429, "{}").with_header("Retry-After", "1"),
+        Reply::token("3600"),
+    ]);
+    let client = Client::new(&options(&server.token_endpoint())).unwrap();
+    let first = client.token().unwrap();
+    let started = Instant::now();
+    let mut renewed_at = None;
+    while started.elapsed() < Duration::from_millis(11_000) {
+        let token = client
+            .token()
+            .unwrap_or_else(|error| panic!("at {:?}: {error}", started.elapsed()));
+        if token.access_token() != first.access_token() && renewed_at.is_none() {
+            renewed_at = Some(started.elapsed());
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+    println!("failed refresh, then a good one: a new token at {renewed_at:?}");
+    assert!(renewed_at.is_some(), "the second refresh brought a new token");
+    assert_eq!(server.token_requests(), 3);
+    let stats = client.stats();
+    assert_eq!((stats.misses, stats.errors), (1, 0), "no caller waited or saw an error");
+}
+
+#[test]
+fn invalidate_racing_an_in_flight_refresh() {
+    // A 4 s token, then a refresh that takes 800 ms to answer.
+    let server = FaultServer::start(vec![
+        Reply::token("4"),
+        Reply::Delayed(Duration::from_millis(800), Box::new(Reply::token("3600"))),
+    ]);
+    let client = Arc::new(Client::new(&options(&server.token_endpoint())).unwrap());
+    let first = client.token().unwrap();
+    // Past the refresh point (at most 3 s), before the safety buffer (3.6 s).
+    thread::sleep(Duration::from_millis(3_100));
+    assert_eq!(client.token().unwrap().access_token(), first.access_token());
+    thread::sleep(Duration::from_millis(100));
+    assert_eq!(server.token_requests(), 2, "the refresh is in flight");
+    assert!(client.invalidate(first.access_token()));
+    let tokens: Vec<String> = (0..8)
+        .map(|_| {
+            let client = client.clone();
+            thread::spawn(move || client.token().unwrap().access_token().to_owned())
+        })
+        .collect::<Vec<_>>()
+        .into_iter()
+        .map(|h| h.join().unwrap())
+        .collect();
+    assert!(
+        tokens.iter().all(|t| t != first.access_token()),
+        "nobody gets the invalidated token"
+    );
+    assert!(tokens.iter().all(|t| t == &tokens[0]), "all share the refresh");
+    assert_eq!(server.token_requests(), 2, "the refresh in flight serves them all");
 }

@@ -4,6 +4,7 @@
 set -euo pipefail
 secrets=(
   post-secret-0123456789 'a+b/c=d%e&f:g' second-secret-abcdef  # the dev authority's clients
+  reserved-secret-7a6b                                          # the client with reserved characters
   fault-secret-9f8e7d fork-secret wrong-secret                  # secrets of the fault, fork and C tests
   Sup3rS3cret! pr0xy-pa55word not-the-password                # a secret given as a path; proxy passwords
 )

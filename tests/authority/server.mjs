@@ -11,10 +11,12 @@
 //   VF_TEST_ISSUER_PATH          issuer path (default /Integrations/Authentication/core)
 //   VF_TEST_TOKEN_TTL            access token lifetime in seconds (default 3600)
 //   VF_TEST_EXIT_ON_STDIN_CLOSE  "1": exit when stdin reaches EOF / closes
-//   VF_TEST_STRICT_AUTH_METHOD   "1": reject (invalid_client) a client that authenticates
-//                                with a method other than its registered one; by default
-//                                client_secret_basic and client_secret_post are
-//                                interchangeable, as in oidc-provider and IdentityServer
+//   VF_TEST_STRICT_AUTH_METHOD   "0": accept client_secret_basic and client_secret_post from
+//                                every client, as oidc-provider and IdentityServer do; by
+//                                default (strict) a client that authenticates with a method
+//                                other than its registered one gets 401 invalid_client, so a
+//                                test proves which method the library really used (never
+//                                strict with VF_TEST_IDENTITYSERVER3)
 //   VF_TEST_VERBOSE              "1": oidc-provider notices and a request log on stderr
 //   VF_TEST_TLS_CERT, VF_TEST_TLS_KEY
 //                                PEM files: serve https instead of http
@@ -46,8 +48,9 @@ import { createServer as createHttpServer } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 
 const VERBOSE = process.env.VF_TEST_VERBOSE === '1';
-const STRICT_AUTH_METHOD = process.env.VF_TEST_STRICT_AUTH_METHOD === '1';
 const IDENTITYSERVER3 = process.env.VF_TEST_IDENTITYSERVER3 === '1';
+// IdentityServer3 ties no client to one secret method: its mode is never strict.
+const STRICT_AUTH_METHOD = process.env.VF_TEST_STRICT_AUTH_METHOD !== '0' && !IDENTITYSERVER3;
 
 // oidc-provider prints notices with console.info (stdout) and warnings with
 // console.warn (some at import time, e.g. about the Node.js version or the
@@ -135,6 +138,9 @@ const CLIENTS = [
   { client_id: 'vf-post', client_secret: 'post-secret-0123456789', token_endpoint_auth_method: 'client_secret_post' },
   { client_id: 'vf-basic', client_secret: 'a+b/c=d%e&f:g', token_endpoint_auth_method: 'client_secret_basic' },
   { client_id: 'vf-post-2', client_secret: 'second-secret-abcdef', token_endpoint_auth_method: 'client_secret_post' },
+  // An id with characters RFC 6749 §2.3.1 form-urlencodes before Basic: a colon (which would
+  // end the id early if sent raw), a space, '+', '/', '%', '&' and '='.
+  { client_id: 'vf:basic id+/%&=', client_secret: 'reserved-secret-7a6b', token_endpoint_auth_method: 'client_secret_basic' },
   // Every character the two Basic styles send differently: + / = % & : ~ and a space.
   { client_id: 'vf-idsrv3', client_secret: 'Id+S/3=%&:~ secret', token_endpoint_auth_method: 'client_secret_basic' },
   ...jwtClients(),
@@ -206,13 +212,17 @@ function buildProvider(issuer) {
           }
           if (isClientCredentialsTokenRequest(ctx)) {
             // Runs after client authentication succeeded.
-            if (STRICT_AUTH_METHOD) {
+            // Only the two secret methods are interchangeable in oidc-provider; it holds a
+            // client to private_key_jwt and the TLS methods itself.
+            const registered = ctx.oidc.client.tokenEndpointAuthMethod;
+            if (STRICT_AUTH_METHOD && ['client_secret_basic', 'client_secret_post'].includes(registered)) {
               const used = ctx.get('authorization') ? 'client_secret_basic' : 'client_secret_post';
-              if (used !== ctx.oidc.client.tokenEndpointAuthMethod) {
+              if (used !== registered) {
                 // 401 invalid_client "client authentication failed", like a wrong secret.
                 throw new errors.InvalidClientAuth(`client must authenticate with ${ctx.oidc.client.tokenEndpointAuthMethod}, not ${used}`);
               }
             }
+            // Written here, not oidc-provider's own behaviour (tests that rely on it say so):
             // oidc-provider silently drops scopes it does not know for this
             // grant; IdentityServer answers invalid_scope, so do the same.
             const requested = (ctx.oidc.params.scope ?? '').split(' ').filter(Boolean);
@@ -221,7 +231,8 @@ function buildProvider(issuer) {
               throw new errors.InvalidScope('requested scope is not allowed', unknown.join(' '));
             }
             // No scope requested: IdentityServer3 refuses (invalid_scope); later
-            // IdentityServers grant all of the client's scopes.
+            // IdentityServers grant all of the client's scopes (also written here, not
+            // oidc-provider's own).
             if (!requested.length && IDENTITYSERVER3) {
               throw new errors.InvalidScope('scope is required');
             }
@@ -241,12 +252,30 @@ function buildProvider(issuer) {
 
 // ---------------------------------------------------------------- recording
 
-const stats = { token_requests: 0, discovery_requests: 0, requests: [] };
+const stats = { token_requests: 0, discovery_requests: 0, token_requests_by_client: {}, requests: [] };
 
 function resetStats() {
   stats.token_requests = 0;
   stats.discovery_requests = 0;
+  stats.token_requests_by_client = {};
   stats.requests = [];
+}
+
+// The client id a token request names, for the per-client counter: the form's client_id, else
+// the id part of a Basic header (form-urlencoded, RFC 6749 §2.3.1); '' when there is none or
+// it cannot be decoded (the request then fails at the provider anyway).
+function clientIdOf(headers, body) {
+  const fromForm = new URLSearchParams(body).get('client_id');
+  if (fromForm !== null) return fromForm;
+  const [scheme, value] = (headers.authorization ?? '').split(' ');
+  if (scheme?.toLowerCase() !== 'basic' || !value) return '';
+  const decoded = Buffer.from(value, 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  try {
+    return decodeURIComponent((colon === -1 ? decoded : decoded.slice(0, colon)).replace(/\+/g, '%20'));
+  } catch {
+    return '';
+  }
 }
 
 async function readRawBody(req) {
@@ -408,6 +437,8 @@ const server = createServer(async (req, res) => {
     }
     if (pathname === TOKEN_PATH || pathname === `${TOKEN_PATH}/`) {
       stats.token_requests += 1;
+      const clientId = clientIdOf(req.headers, body);
+      stats.token_requests_by_client[clientId] = (stats.token_requests_by_client[clientId] ?? 0) + 1;
       stats.requests.push({ method: req.method, path: pathname, url: rawUrl, headers: { ...req.headers }, body });
       if (IDENTITYSERVER3) {
         const refused = identityServer3Request(req, body, configuredIssuer);

@@ -1,11 +1,16 @@
 /* The C contract from C: a token from the dev authority, NULLs everywhere, a bad secret, many
  * threads sharing one client. Run under valgrind by `make test-c` (tests/with-authority.sh sets
- * VF_AUTHORITY, VF_CLIENT_ID, VF_CLIENT_SECRET, VF_SCOPE). Ends with "N passed, N failed". */
+ * VF_AUTHORITY, VF_CLIENT_ID, VF_CLIENT_SECRET, VF_SCOPE and VF_TEST_STATS), once over http and
+ * once over https (`--tls`: VF_CA_FILE too). Ends with "N passed, N failed". */
 #define _POSIX_C_SOURCE 200809L
+#include <arpa/inet.h>
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "vidiflow_auth.h"
 
@@ -175,24 +180,94 @@ static void test_nulls(void) {
     vf_error_free(NULL);
 }
 
+/* The dev authority's count of token requests, from VF_TEST_STATS (a plain http URL on
+ * 127.0.0.1); -1 if it cannot be read. */
+static long authority_token_requests(void) {
+    const char *url = getenv("VF_TEST_STATS");
+    char host[64];
+    int port = 0;
+    if (url == NULL || sscanf(url, "http://%63[0-9.]:%d/", host, &port) != 2) return -1;
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof address);
+    address.sin_family = AF_INET;
+    address.sin_port = htons((uint16_t)port);
+    if (inet_pton(AF_INET, host, &address.sin_addr) != 1) return -1;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return -1;
+    long count = -1;
+    if (connect(fd, (struct sockaddr *)&address, sizeof address) == 0) {
+        char request[160];
+        int length = snprintf(request, sizeof request, "GET /__test/stats HTTP/1.0\r\nHost: %s:%d\r\n\r\n", host, port);
+        size_t size = 0, capacity = 1 << 16;
+        char *response = malloc(capacity);
+        if (response != NULL && write(fd, request, (size_t)length) == length) {
+            ssize_t got;
+            while ((got = read(fd, response + size, capacity - size - 1)) > 0) {
+                size += (size_t)got;
+                if (size + 1 == capacity) {
+                    char *bigger = realloc(response, capacity *= 2);
+                    if (bigger == NULL) break;
+                    response = bigger;
+                }
+            }
+            response[size] = '\0';
+            const char *field = strstr(response, "\"token_requests\":");
+            if (field != NULL) count = strtol(field + strlen("\"token_requests\":"), NULL, 10);
+        }
+        free(response);
+    }
+    close(fd);
+    return count;
+}
+
 enum { THREADS = 16 };
+
+static pthread_barrier_t start_together;
 
 static void *get_and_free(void *client) {
     vf_token *token = NULL;
+    pthread_barrier_wait(&start_together);
     if (vf_token_get(client, &token, NULL) != VF_STATUS_OK) return NULL;
     return token; /* freed by the main thread */
 }
 
+/* 16 threads on a cold cache entry (a scope set no other test asks for): one request. */
 static void test_threads(void) {
-    vf_client *client = client_from_env(NULL);
+    vf_options *options = vf_options_new();
+    CHECK(vf_options_from_env(options, NULL) == VF_STATUS_OK);
+    CHECK(vf_options_set(options, "scope", "api2 api1", NULL) == VF_STATUS_OK);
+    vf_client *client = NULL;
+    CHECK(vf_client_new(options, &client, NULL) == VF_STATUS_OK);
+    vf_options_free(options);
+    long before = authority_token_requests();
     pthread_t threads[THREADS];
+    pthread_barrier_init(&start_together, NULL, THREADS);
     for (int i = 0; i < THREADS; i++) pthread_create(&threads[i], NULL, get_and_free, client);
+    const char *first = NULL;
+    vf_token *tokens[THREADS];
     for (int i = 0; i < THREADS; i++) {
         void *token = NULL;
         pthread_join(threads[i], &token);
         CHECK(token != NULL);
-        vf_token_free(token);
+        tokens[i] = token;
+        if (token == NULL) continue;
+        if (first == NULL) first = vf_token_access_token(token);
+        CHECK(strcmp(vf_token_access_token(token), first) == 0);
     }
+    pthread_barrier_destroy(&start_together);
+    vf_stats stats;
+    CHECK(vf_client_stats(client, &stats) == VF_STATUS_OK);
+    CHECK(stats.requests == 1 && stats.misses + stats.hits == THREADS);
+    if (before >= 0) {
+        long after = authority_token_requests();
+        printf("%d threads on a cold cache: %ld token request(s) at the authority\n", THREADS, after - before);
+        CHECK(after - before == 1);
+    } else {
+        /* Over https (the --tls run) the counter is not read; the http run checks it. */
+        CHECK(strncmp(getenv("VF_TEST_STATS"), "https://", 8) == 0);
+        printf("%d threads on a cold cache: the authority's counter is read in the http run\n", THREADS);
+    }
+    for (int i = 0; i < THREADS; i++) vf_token_free(tokens[i]);
     vf_client_free(client);
 }
 

@@ -22,8 +22,17 @@ WRONG=${SECRETS[3]}
 
 work=$(mktemp -d)
 pids=()
-cleanup() {
+# Stops the servers this script started; fails if one of them is still running after that.
+stop_servers() {
+  local pid still=()
   for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null; done
+  for pid in "${pids[@]}"; do kill -0 "$pid" 2>/dev/null && still+=("$pid"); done
+  pids=()
+  [ ${#still[@]} -eq 0 ]
+}
+cleanup() {
+  stop_servers
   rm -rf "$work"
 }
 trap cleanup EXIT
@@ -71,13 +80,18 @@ one_token() { [[ $1 =~ ^[A-Za-z0-9._~+/-]{20,}=*$ ]]; }
 # A port nothing listens on (bound, then closed).
 free_port() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
 
-# start_server NAME PYTHON-CODE: runs a background server that prints its port first.
+# start_server NAME PYTHON-CODE: runs a background server and sets server_port to the port it
+# prints first. Not to be called in $(...): its PID must reach this shell's pids, or the server
+# outlives the script.
 start_server() {
   python3 -u -c "$2" >"$work/$1.port" 2>"$work/$1.log" &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$work/$1.port" ] && break; sleep 0.05; done
-  head -n1 "$work/$1.port"
+  server_port=$(head -n1 "$work/$1.port")
 }
+
+# millis: milliseconds since the epoch.
+millis() { date +%s%3N; }
 
 # An HTTP server that answers every GET with the Authorization header it received.
 ECHO_SERVER='
@@ -155,6 +169,8 @@ check "two secret sources: exit 2" is "$rc" 2
 run -u VF_AUTHORITY -u VF_CLIENT_ID -u VF_CLIENT_SECRET -u VF_SCOPE -- \
   --authority "$VF_AUTHORITY" --client-id vf-basic --client-secret-file <(printf '%s' 'a+b/c=d%e&f:g') \
   --auth-method client_secret_basic --scope api2 --json
+# The dev authority refuses vf-basic unless it really uses Basic: this fails if --auth-method
+# were ignored.
 check "flags alone, Basic auth, secret from a file without a newline" \
   python3 -c 'import json,sys; assert json.loads(sys.argv[1])["scope"] == "api2"' "$out"
 run -- --token-endpoint "$VF_AUTHORITY/connect/token" --timeout-ms=5000 --connect-timeout-ms 1000 \
@@ -174,6 +190,8 @@ check "wrong secret: invalid_client" has "$err" "invalid_client"
 check "wrong secret: nothing on stdout" is "$out" ""
 c_says=$(VF_CLIENT_SECRET="$WRONG" "$VF_C_MESSAGE")
 check "wrong secret: the same message as the C API" is "$err" "vf-token: $c_says"
+# invalid_scope (and, above, "no scope means both scopes") is written by
+# tests/authority/server.mjs, as IdentityServer answers; oidc-provider alone would drop the scope.
 run -- --scope nope
 check "unknown scope: exit 17 with invalid_scope" has "$rc:$err" "17:vf-token: VF_STATUS_OAUTH: "
 check "unknown scope: invalid_scope" has "$err" "invalid_scope"
@@ -182,9 +200,14 @@ run -- --authority "$down"
 check "authority down: exit 14 (VF_STATUS_NETWORK)" is "$rc" 14
 c_says=$(VF_AUTHORITY=$down "$VF_C_MESSAGE")
 check "authority down: the same message as the C API" is "$err" "vf-token: $c_says"
-silent=$(start_server silent "$SILENT_SERVER")
-run -- --authority "http://127.0.0.1:$silent/core" --timeout-ms 400
+start_server silent "$SILENT_SERVER"
+started=$(millis)
+run -- --authority "http://127.0.0.1:$server_port/core" --timeout-ms 400
+took=$(( $(millis) - started ))
 check "authority silent: exit 15 (VF_STATUS_TIMEOUT)" is "$rc" 15
+# 400 ms, with 1.6 s of slack for starting the process on a busy machine.
+check "authority silent: gave up at --timeout-ms 400 (took $took ms; 400..2000 expected)" \
+  test "$took" -ge 400 -a "$took" -le 2000
 run -- --timeout-ms ten
 check "bad flag value: exit 12 (VF_STATUS_CONFIG)" is "$rc" 12
 check "bad flag value: the library's message names the option" has "$err" "VF_STATUS_CONFIG: option 'timeout_ms': expected a whole number"
@@ -242,8 +265,8 @@ check "a full disk: exit 1" is "$rc" 1
 check "a full disk: says so" has "$err" "cannot write the output"
 
 echo "== curl"
-echo_port=$(start_server echo "$ECHO_SERVER")
-url="http://127.0.0.1:$echo_port/api"
+start_server echo "$ECHO_SERVER"
+url="http://127.0.0.1:$server_port/api"
 header=$("$VF_TOKEN" --header)
 seen=$(curl --noproxy '*' -fsS -H "$header" "$url"); rc=$?
 check "curl -H \"\$(vf-token --header)\" delivers the header" is "Authorization: $seen" "$header"
@@ -265,6 +288,9 @@ for secret in "${SECRETS[@]}"; do
   check "no output contains the secret '${secret:0:4}...'" \
     bash -c '! grep -qF -- "$1" "$2"' _ "$secret" "$work/all-output"
 done
+
+echo "== nothing left running"
+check "every server this script started has stopped" stop_servers
 
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

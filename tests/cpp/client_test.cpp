@@ -112,6 +112,7 @@ void token_from_env() {
 }
 
 void builder_options_and_basic_auth() {
+    // The dev authority refuses vf-basic unless it really authenticates with Basic.
     const vf::Client client(vf::Options()
                                 .set("authority", env("VF_AUTHORITY"))
                                 .set("client_id", "vf-basic")
@@ -159,6 +160,8 @@ void bad_secret_throws_oauth_error() {
 }
 
 void bad_scope_throws_invalid_scope() {
+    // invalid_scope is written by tests/authority/server.mjs, as IdentityServer answers;
+    // oidc-provider alone would drop the unknown scope.
     const vf::Client client(vf::Options::from_env().set("scope", "nope"));
     vf::Error error(VF_STATUS_OK, "");
     if (EXPECT_ERROR(client.token(), error)) {

@@ -12,7 +12,7 @@ use std::{
         atomic::{AtomicBool, AtomicUsize, Ordering},
     },
     thread,
-    time::Duration,
+    time::{Duration, Instant},
 };
 
 /// One scripted answer.
@@ -74,36 +74,48 @@ pub struct FaultServer {
     pub url: String,
     script: Arc<Mutex<VecDeque<Reply>>>,
     discovery: Arc<Mutex<Discovery>>,
-    token_requests: Arc<AtomicUsize>,
+    counts: Arc<Counts>,
     stopped: Arc<AtomicBool>,
 }
 
-/// The discovery document served (None: one naming this server), how long each answer waits,
-/// and how many were asked for.
+/// The discovery document served (None: one naming this server), and how long each answer
+/// waits.
 #[derive(Default)]
 struct Discovery {
     document: Option<String>,
     delay: Duration,
-    requests: usize,
+}
+
+/// What reached the server: token requests (with when they arrived) and discovery requests.
+#[derive(Default)]
+struct Counts {
+    token_requests: AtomicUsize,
+    token_request_times: Mutex<Vec<Instant>>,
+    discovery_requests: AtomicUsize,
 }
 
 impl FaultServer {
     /// Serves `script` in order; the last reply repeats.
     pub fn start(script: Vec<Reply>) -> FaultServer {
+        FaultServer::start_on(0, script)
+    }
+
+    /// The same on `port` (0: an ephemeral one), e.g. on a port a client already tried.
+    pub fn start_on(port: u16, script: Vec<Reply>) -> FaultServer {
         assert!(!script.is_empty());
-        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let listener = TcpListener::bind(("127.0.0.1", port)).unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
         let server = FaultServer {
             url,
             script: Arc::new(Mutex::new(script.into())),
             discovery: Arc::default(),
-            token_requests: Arc::default(),
+            counts: Arc::default(),
             stopped: Arc::default(),
         };
-        let (script, discovery, count, stopped, url) = (
+        let (script, discovery, counts, stopped, url) = (
             server.script.clone(),
             server.discovery.clone(),
-            server.token_requests.clone(),
+            server.counts.clone(),
             server.stopped.clone(),
             server.url.clone(),
         );
@@ -113,8 +125,8 @@ impl FaultServer {
                     break;
                 }
                 let Ok(stream) = stream else { continue };
-                let (script, discovery, count, url) = (script.clone(), discovery.clone(), count.clone(), url.clone());
-                thread::spawn(move || serve(stream, &script, &discovery, &count, &url));
+                let (script, discovery, counts, url) = (script.clone(), discovery.clone(), counts.clone(), url.clone());
+                thread::spawn(move || serve(stream, &script, &discovery, &counts, &url));
             }
         });
         server
@@ -130,17 +142,21 @@ impl FaultServer {
         self.discovery.lock().unwrap().delay = delay;
     }
 
-    /// How many times the discovery document was asked for.
-    pub fn discovery_requests(&self) -> usize {
-        self.discovery.lock().unwrap().requests
-    }
-
     pub fn token_endpoint(&self) -> String {
         format!("{}/connect/token", self.url)
     }
 
     pub fn token_requests(&self) -> usize {
-        self.token_requests.load(Ordering::SeqCst)
+        self.counts.token_requests.load(Ordering::SeqCst)
+    }
+
+    /// When each token request arrived, in order.
+    pub fn token_request_times(&self) -> Vec<Instant> {
+        self.counts.token_request_times.lock().unwrap().clone()
+    }
+
+    pub fn discovery_requests(&self) -> usize {
+        self.counts.discovery_requests.load(Ordering::SeqCst)
     }
 
     /// Stops accepting connections (the port then refuses them).
@@ -157,13 +173,7 @@ impl Drop for FaultServer {
     }
 }
 
-fn serve(
-    stream: TcpStream,
-    script: &Mutex<VecDeque<Reply>>,
-    discovery: &Mutex<Discovery>,
-    count: &AtomicUsize,
-    url: &str,
-) {
+fn serve(stream: TcpStream, script: &Mutex<VecDeque<Reply>>, discovery: &Mutex<Discovery>, counts: &Counts, url: &str) {
     let mut reader = BufReader::new(stream.try_clone().unwrap());
     let mut request_line = String::new();
     if reader.read_line(&mut request_line).unwrap_or(0) == 0 {
@@ -188,9 +198,9 @@ fn serve(
     let _ = reader.read_exact(&mut body);
 
     let reply = if request_line.contains("/.well-known/openid-configuration") {
+        counts.discovery_requests.fetch_add(1, Ordering::SeqCst);
         let (document, delay) = {
-            let mut discovery = discovery.lock().unwrap();
-            discovery.requests += 1;
+            let discovery = discovery.lock().unwrap();
             let document = discovery
                 .document
                 .clone()
@@ -200,7 +210,8 @@ fn serve(
         thread::sleep(delay);
         Reply::json(200, &document)
     } else {
-        count.fetch_add(1, Ordering::SeqCst);
+        counts.token_request_times.lock().unwrap().push(Instant::now());
+        counts.token_requests.fetch_add(1, Ordering::SeqCst);
         let mut script = script.lock().unwrap();
         let next = if script.len() > 1 {
             script.pop_front().unwrap()

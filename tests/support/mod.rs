@@ -21,6 +21,8 @@ use vidiflow_auth::Options;
 pub const POST_CLIENT: (&str, &str) = ("vf-post", "post-secret-0123456789");
 pub const BASIC_CLIENT: (&str, &str) = ("vf-basic", "a+b/c=d%e&f:g");
 pub const SECOND_CLIENT: (&str, &str) = ("vf-post-2", "second-secret-abcdef");
+/// Registered for Basic, with an id that needs form-encoding (RFC 6749 §2.3.1).
+pub const RESERVED_CLIENT: (&str, &str) = ("vf:basic id+/%&=", "reserved-secret-7a6b");
 
 pub struct Authority {
     child: Child,
@@ -90,6 +92,11 @@ impl Authority {
         self.stats()["token_requests"].as_u64().expect("token_requests")
     }
 
+    /// Token requests per client id (as the request named it).
+    pub fn token_requests_by_client(&self) -> Value {
+        self.stats()["token_requests_by_client"].clone()
+    }
+
     pub fn discovery_requests(&self) -> u64 {
         self.stats()["discovery_requests"].as_u64().expect("discovery_requests")
     }
@@ -114,7 +121,7 @@ impl Drop for Authority {
 
 /// Asserts that `text` contains none of the test secrets.
 pub fn assert_no_secret(text: &str) {
-    for (_, secret) in [POST_CLIENT, BASIC_CLIENT, SECOND_CLIENT] {
+    for (_, secret) in [POST_CLIENT, BASIC_CLIENT, SECOND_CLIENT, RESERVED_CLIENT] {
         assert!(!text.contains(secret), "a secret leaked into: {text}");
     }
     assert!(!text.contains("wrong-secret"), "a secret leaked into: {text}");

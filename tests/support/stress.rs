@@ -7,6 +7,7 @@ use std::{
     sync::{
         Arc,
         atomic::{AtomicU64, Ordering},
+        mpsc,
     },
     thread,
     time::{Duration, Instant},
@@ -85,15 +86,20 @@ pub fn run(duration: Duration, ttl_seconds: u32) -> Report {
         Arc::new(AtomicU64::new(0)),
     );
     let started = Instant::now();
+    // Each thread says when it is done (its sender drops, also when it panics), so a stuck
+    // thread fails the run at the watchdog instead of hanging it in join().
+    let (done, finished) = mpsc::channel::<()>();
     let threads: Vec<_> = (0..64u64)
         .map(|n| {
-            let (identities, calls, invalidations, throttled) = (
+            let (identities, calls, invalidations, throttled, done) = (
                 identities.clone(),
                 calls.clone(),
                 invalidations.clone(),
                 throttled.clone(),
+                done.clone(),
             );
             thread::spawn(move || {
+                let _done = done;
                 let mut state = n * 0x9E37_79B9 + 1;
                 let mut next = move || {
                     state ^= state << 13;
@@ -128,9 +134,19 @@ pub fn run(duration: Duration, ttl_seconds: u32) -> Report {
             })
         })
         .collect();
-    let watchdog = duration + Duration::from_secs(30);
+    drop(done);
+    let watchdog = started + duration + Duration::from_secs(30);
+    // Disconnected once every thread's sender is gone; a timeout means some thread is stuck.
+    while let Err(mpsc::RecvTimeoutError::Timeout) =
+        finished.recv_timeout(watchdog.saturating_duration_since(Instant::now()))
+    {
+        assert!(
+            Instant::now() < watchdog,
+            "stress threads did not finish {:?} after the run ended: a deadlock?",
+            Duration::from_secs(30)
+        );
+    }
     for handle in threads {
-        assert!(started.elapsed() < watchdog, "threads did not finish: a deadlock?");
         handle.join().expect("a stress thread failed");
     }
     Report {

@@ -19,6 +19,15 @@ namespace VidiFlow.Auth.Tests
         }
     }
 
+    /// <summary>Thrown by a test that could not check what it is for on this machine: the run
+    /// reports it as skipped, never as passed.</summary>
+    internal sealed class TestSkipped : Exception
+    {
+        public TestSkipped(string reason) : base(reason)
+        {
+        }
+    }
+
     /// <summary>Assertions, and a record of every exception text the library produced.</summary>
     internal static class Check
     {

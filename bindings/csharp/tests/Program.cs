@@ -9,7 +9,8 @@ namespace VidiFlow.Auth.Tests
     /// <summary>
     /// The test program of the .NET binding. Run it with the dev authority up
     /// (tests/with-authority.sh sets VF_TEST_AUTHORITY, VF_TEST_STATS and the VF_* client
-    /// variables). Prints one line per test, then "N passed, N failed"; exits 1 on any failure.
+    /// variables). Prints one line per test, then "N passed, N failed, N skipped"; exits 1 on any
+    /// failure.
     /// </summary>
     internal static class Program
     {
@@ -34,6 +35,7 @@ namespace VidiFlow.Auth.Tests
 
             int passed = 0;
             int failed = 0;
+            int skipped = 0;
             foreach (KeyValuePair<string, Action> test in tests)
             {
                 if (!string.IsNullOrEmpty(only) && test.Key.IndexOf(only, StringComparison.Ordinal) < 0)
@@ -59,7 +61,12 @@ namespace VidiFlow.Auth.Tests
                     failure = new TimeoutException("did not finish within " + TestTimeout.TotalSeconds + " s");
                 }
                 clock.Stop();
-                if (failure == null)
+                if (failure is TestSkipped)
+                {
+                    skipped++;
+                    Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "skip {0}: {1}", test.Key, failure.Message));
+                }
+                else if (failure == null)
                 {
                     passed++;
                     Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "ok   {0} ({1} ms)", test.Key, clock.ElapsedMilliseconds));
@@ -74,7 +81,7 @@ namespace VidiFlow.Auth.Tests
                     }
                 }
             }
-            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0} passed, {1} failed", passed, failed));
+            Console.WriteLine(string.Format(CultureInfo.InvariantCulture, "{0} passed, {1} failed, {2} skipped", passed, failed, skipped));
             Console.Out.Flush();
             return failed == 0 && passed > 0 ? 0 : 1;
         }

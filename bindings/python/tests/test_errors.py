@@ -77,6 +77,8 @@ def test_bad_secret_is_an_oauth_error(shared_authority) -> None:
 
 
 def test_unknown_scope_is_an_oauth_error(shared_authority) -> None:
+    # invalid_scope is written by tests/authority/server.mjs, as IdentityServer answers;
+    # oidc-provider alone would drop the unknown scope.
     with pytest.raises(va.OAuthError) as caught:
         Client(**shared_authority.client_options(scope="nope")).token()
     assert caught.value.oauth_error == "invalid_scope"
