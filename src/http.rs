@@ -235,13 +235,13 @@ fn read_reply(
     // Read into a buffer that is wiped whenever it grows: the body holds the access token.
     let reader = response.into_body().into_with_config().limit(MAX_BODY_BYTES).reader();
     let body = crate::wipe::read_to_end(reader, MAX_BODY_BYTES + 1).map_err(|error| {
+        let kept_kind = std::io::Error::new(error.kind(), error.to_string());
+        // ureq's own errors come wrapped; an I/O error (a peer that hung up mid-body, say)
+        // keeps its kind, which decides between PROTOCOL and NETWORK.
+        let wraps_ureq_error = error.get_ref().is_some_and(|inner| inner.is::<ureq::Error>());
         let error = match error.into_inner().map(|inner| inner.downcast::<ureq::Error>()) {
-            Some(Ok(ureq_error)) => transport_error(*ureq_error, url),
-            Some(Err(other)) => io_error(&std::io::Error::other(other), host_of(url)),
-            None => Error::new(
-                Status::Network,
-                format!("reading the response from {} failed", host_of(url)),
-            ),
+            Some(Ok(ureq_error)) if wraps_ureq_error => transport_error(*ureq_error, url),
+            _ => io_error(&kept_kind, host_of(url)),
         };
         failed(error).with_http_status(status)
     })?;
