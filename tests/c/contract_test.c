@@ -264,7 +264,8 @@ static void test_threads(void) {
         CHECK(after - before == 1);
     } else {
         /* Over https (the --tls run) the counter is not read; the http run checks it. */
-        CHECK(strncmp(getenv("VF_TEST_STATS"), "https://", 8) == 0);
+        const char *stats_url = getenv("VF_TEST_STATS");
+        CHECK(stats_url != NULL && strncmp(stats_url, "https://", 8) == 0);
         printf("%d threads on a cold cache: the authority's counter is read in the http run\n", THREADS);
     }
     for (int i = 0; i < THREADS; i++) vf_token_free(tokens[i]);
