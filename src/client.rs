@@ -11,14 +11,16 @@ use std::{
 };
 
 use crate::{
-    cache::{CacheKey, Fetch, Served, Slot},
+    cache::{CacheKey, Fetch, Served, Slot, hold_after},
     error::{Error, Result},
     http::{Http, host_of},
     log::{LogLevel, log},
     oauth::{discovery, token},
     options::{EndpointSource, Options, Settings},
     process,
+    shared::{HostLevel, Need, Source},
     token::Token,
+    url::HttpUrl,
 };
 
 /// Attempts per flight for failures worth retrying at once (connection refused, 5xx, 408).
@@ -39,6 +41,9 @@ pub struct Stats {
     pub failed_requests: u64,
     /// Token calls that returned an error.
     pub errors: u64,
+    /// Tokens taken from the host-level cache (fetched by another process) instead of asking
+    /// the authority: on a miss, or for a refresh.
+    pub shared_hits: u64,
 }
 
 #[derive(Default)]
@@ -48,6 +53,7 @@ struct Counters {
     requests: AtomicU64,
     failed_requests: AtomicU64,
     errors: AtomicU64,
+    shared_hits: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -126,7 +132,15 @@ impl Client {
     /// the next call fetches a new one. A newer cached token is kept. Returns whether the
     /// cached token was dropped.
     pub fn invalidate(&self, access_token: &str) -> bool {
-        self.bound().is_ok_and(|bound| bound.slot.invalidate(access_token))
+        self.bound().is_ok_and(|bound| {
+            // The shared entry first, so this process cannot take the rejected token back from it.
+            let shared = bound
+                .fetcher
+                .host
+                .as_ref()
+                .is_some_and(|host| host.invalidate(access_token, Instant::now() + self.settings.timeout));
+            bound.slot.invalidate(access_token) || shared
+        })
     }
 
     /// The counters so far.
@@ -138,6 +152,7 @@ impl Client {
             requests: read(&self.counters.requests),
             failed_requests: read(&self.counters.failed_requests),
             errors: read(&self.counters.errors),
+            shared_hits: read(&self.counters.shared_hits),
         }
     }
 
@@ -158,6 +173,7 @@ impl Client {
                     http: Http::new(&self.settings)?,
                     settings: self.settings.clone(),
                     counters: self.counters.clone(),
+                    host: HostLevel::open(&self.settings, &self.key.shared_identity()),
                 }),
                 slot: process::registry().slot_for(self.key.clone()),
                 previous: current,
@@ -199,13 +215,38 @@ struct Fetcher {
     settings: Arc<Settings>,
     http: Http,
     counters: Arc<Counters>,
+    /// The host-level cache, when on.
+    host: Option<HostLevel>,
 }
 
 impl Fetch for Fetcher {
-    fn fetch(&self) -> Result<Token> {
+    fn fetch(&self, min_valid: Duration, replacing: Option<&Token>) -> Result<Token> {
         #[cfg(feature = "fault-injection")]
         crate::fault::maybe_panic("fetch");
         let deadline = Instant::now() + self.settings.timeout;
+        let Some(host) = &self.host else {
+            return self.ask_authority(deadline);
+        };
+        let need = Need { min_valid, replacing };
+        let (token, source) = host.token(need, deadline, hold_after, || self.ask_authority(deadline))?;
+        if let Source::Shared = source {
+            bump(&self.counters.shared_hits);
+            log(LogLevel::Info, || {
+                format!(
+                    "token for client '{}' from the host-level cache: valid {} s more, fingerprint {:016x}",
+                    self.settings.client_id,
+                    token.remaining(Instant::now()).as_secs(),
+                    token.fingerprint()
+                )
+            });
+        }
+        Ok(token)
+    }
+}
+
+impl Fetcher {
+    /// Asks the authority, retrying failures worth retrying while time is left.
+    fn ask_authority(&self, deadline: Instant) -> Result<Token> {
         let mut attempt = 1;
         loop {
             match self.attempt(deadline) {
@@ -244,20 +285,38 @@ impl Fetch for Fetcher {
             }
         }
     }
-}
 
-impl Fetcher {
-    fn attempt(&self, deadline: Instant) -> Result<Token> {
+    /// The token endpoint of `authority`: discovered in this process, by another process
+    /// (host level), or now.
+    fn token_endpoint(&self, authority: &HttpUrl, deadline: Instant) -> Result<HttpUrl> {
         let discovery = &process::registry().discovery;
+        let policy = discovery::Policy {
+            allow_http: self.settings.allow_http,
+            validate_endpoints: self.settings.validate_endpoints,
+        };
+        if let Some(endpoint) = discovery.cached(authority, &policy) {
+            return Ok(endpoint);
+        }
+        let Some(host) = &self.host else {
+            return discovery.token_endpoint(&self.http, authority, &policy, deadline);
+        };
+        if let Some(shared) = host.discovered() {
+            match discovery.adopt(authority, &policy, shared) {
+                Ok(endpoint) => return Ok(endpoint),
+                Err(error) => log(LogLevel::Warn, || {
+                    format!("token endpoint in the host-level cache refused, discovering again: {error}")
+                }),
+            }
+        }
+        let endpoint = discovery.token_endpoint(&self.http, authority, &policy, deadline)?;
+        host.store_discovery(&endpoint);
+        Ok(endpoint)
+    }
+
+    fn attempt(&self, deadline: Instant) -> Result<Token> {
         let endpoint = match &self.settings.endpoint {
             EndpointSource::TokenEndpoint(url) => url.clone(),
-            EndpointSource::Authority(authority) => {
-                let policy = discovery::Policy {
-                    allow_http: self.settings.allow_http,
-                    validate_endpoints: self.settings.validate_endpoints,
-                };
-                discovery.token_endpoint(&self.http, authority, &policy, deadline)?
-            }
+            EndpointSource::Authority(authority) => self.token_endpoint(authority, deadline)?,
         };
         bump(&self.counters.requests);
         let result = token::request(&self.http, &endpoint, &self.settings, deadline);
@@ -266,7 +325,10 @@ impl Fetcher {
             if let EndpointSource::Authority(authority) = &self.settings.endpoint {
                 // The endpoint may have moved: look it up again next time.
                 if error.is_transient() || error.http_status() == 404 {
-                    discovery.forget(authority);
+                    process::registry().discovery.forget(authority);
+                    if let Some(host) = &self.host {
+                        host.forget_discovery();
+                    }
                 }
             }
         }

@@ -31,6 +31,7 @@ mod options;
 mod process;
 mod random;
 mod secret;
+mod shared;
 mod sync;
 #[cfg(test)]
 mod testing;

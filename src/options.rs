@@ -45,6 +45,18 @@ pub enum ProxySetting {
     Url(String),
 }
 
+/// Where the host-level token cache lives.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum CacheDir {
+    /// `$XDG_RUNTIME_DIR/vidiflow-auth` when that is private to this user; else off.
+    #[default]
+    Default,
+    /// No host-level cache.
+    Off,
+    /// This directory.
+    Path(PathBuf),
+}
+
 /// What kind of value an option takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
@@ -166,6 +178,12 @@ pub const OPTION_KEYS: &[OptionKey] = &[
         default: "environment",
         kind: ValueKind::Url,
     },
+    OptionKey {
+        name: "cache_dir",
+        summary: "Directory of the host-level token cache shared by this user's processes (absolute path), or 'none' to keep tokens in this process only",
+        default: "$XDG_RUNTIME_DIR/vidiflow-auth when XDG_RUNTIME_DIR is a private directory of this user, else none",
+        kind: ValueKind::Path,
+    },
 ];
 
 /// The environment variable for an option key: `VF_` and the key upper-cased.
@@ -198,6 +216,7 @@ pub struct Options {
     validate_endpoints: Option<bool>,
     default_expires_in: Option<u64>,
     proxy: ProxySetting,
+    cache_dir: CacheDir,
 }
 
 impl Options {
@@ -276,6 +295,14 @@ impl Options {
                     }
                 }
             }
+            "cache_dir" => {
+                self.cache_dir = match value {
+                    "" => CacheDir::Default,
+                    v if v.eq_ignore_ascii_case("none") => CacheDir::Off,
+                    v if PathBuf::from(v).is_absolute() => CacheDir::Path(PathBuf::from(v)),
+                    _ => return Err(Error::config("expected an absolute directory path, or 'none'")),
+                }
+            }
             _ => return Err(unknown_key(key)),
         }
         Ok(())
@@ -340,6 +367,7 @@ impl Options {
             validate_endpoints: self.validate_endpoints.unwrap_or(true),
             default_lifetime: Duration::from_secs(self.default_expires_in.unwrap_or(300)),
             proxy: self.proxy.clone(),
+            cache_dir: self.cache_dir.clone(),
         })
     }
 }
@@ -377,6 +405,7 @@ pub(crate) struct Settings {
     pub validate_endpoints: bool,
     pub default_lifetime: Duration,
     pub proxy: ProxySetting,
+    pub cache_dir: CacheDir,
 }
 
 /// `https` is required, except on loopback or when `allow_http` is set.
@@ -534,6 +563,7 @@ mod tests {
             ("auth_method", "private_key_jwt", "client_secret_post"),
             ("authority", "ftp://x", "scheme"),
             ("default_expires_in", "999999999", "whole number"),
+            ("cache_dir", "relative/dir", "absolute directory path"),
         ] {
             let error = Options::new().set(key, value).unwrap_err();
             assert!(error.message().starts_with(&format!("option '{key}'")), "{error}");

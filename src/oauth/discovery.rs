@@ -64,6 +64,22 @@ impl DiscoveryCache {
         Ok(endpoint)
     }
 
+    /// The token endpoint already discovered in this process, while fresh.
+    pub fn cached(&self, authority: &HttpUrl, policy: &Policy) -> Option<HttpUrl> {
+        lock(&self.endpoints)
+            .get(&(authority.clone(), policy.clone()))
+            .filter(|(_, fetched)| fetched.elapsed() < DISCOVERY_LIFETIME)
+            .map(|(endpoint, _)| endpoint.clone())
+    }
+
+    /// Takes a token endpoint discovered by another process, after the same checks a fetched
+    /// document's endpoint passes.
+    pub fn adopt(&self, authority: &HttpUrl, policy: &Policy, endpoint: HttpUrl) -> Result<HttpUrl> {
+        check_endpoint(&endpoint, authority, policy)?;
+        lock(&self.endpoints).insert((authority.clone(), policy.clone()), (endpoint.clone(), Instant::now()));
+        Ok(endpoint)
+    }
+
     /// Drops what was discovered for `authority`, so the next request fetches the document again.
     pub fn forget(&self, authority: &HttpUrl) {
         lock(&self.endpoints).retain(|(cached, _), _| cached != authority);
@@ -120,14 +136,20 @@ fn parse_document(body: &[u8], authority: &HttpUrl, policy: &Policy) -> Result<H
     }
     let endpoint = HttpUrl::parse(field("token_endpoint")?, "'token_endpoint'")
         .map_err(|e| discovery_error(e.message().to_owned()))?;
+    check_endpoint(&endpoint, authority, policy)?;
+    Ok(endpoint)
+}
+
+/// The policy checks on a token endpoint, wherever it was found.
+fn check_endpoint(endpoint: &HttpUrl, authority: &HttpUrl, policy: &Policy) -> Result<()> {
+    let discovery_error = |message: String| Error::new(Status::Discovery, message);
     if policy.validate_endpoints && !endpoint.same_origin(authority) {
         return Err(discovery_error(format!(
             "the token endpoint {} is not on the authority's scheme, host and port; set validate_endpoints=false if a proxy rewrites host names",
             endpoint.as_str()
         )));
     }
-    require_https_policy(&endpoint, policy.allow_http).map_err(|e| discovery_error(e.message().to_owned()))?;
-    Ok(endpoint)
+    require_https_policy(endpoint, policy.allow_http).map_err(|e| discovery_error(e.message().to_owned()))
 }
 
 #[cfg(test)]
