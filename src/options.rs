@@ -180,8 +180,8 @@ pub const OPTION_KEYS: &[OptionKey] = &[
     },
     OptionKey {
         name: "cache_dir",
-        summary: "Directory of the host-level token cache shared by this user's processes (absolute path), or 'none' to keep tokens in this process only",
-        default: "$XDG_RUNTIME_DIR/vidiflow-auth when XDG_RUNTIME_DIR is a private directory of this user, else none",
+        summary: "Host-level token cache directory shared by this user's processes, or 'none'",
+        default: "$XDG_RUNTIME_DIR/vidiflow-auth if private, else none",
         kind: ValueKind::Path,
     },
 ];
