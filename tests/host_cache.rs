@@ -121,7 +121,10 @@ fn twenty_processes_started_together_send_one_token_and_one_discovery_request() 
     for (code, _, stderr) in &results {
         assert_eq!(*code, 0, "{stderr}");
     }
-    assert!(results.iter().all(|(_, token, _)| *token == results[0].1), "one token for all");
+    assert!(
+        results.iter().all(|(_, token, _)| *token == results[0].1),
+        "one token for all"
+    );
     assert_eq!(authority.token_requests(), 1);
     assert_eq!(authority.discovery_requests(), 1);
     let shared = results
@@ -157,13 +160,23 @@ fn entries_are_private_sealed_and_named_by_nothing_the_identity_shows() {
     let (_, port) = authority.url.rsplit_once(':').unwrap();
     let port = port.split('/').next().unwrap();
     for file in &files {
-        assert_eq!(fs::metadata(file).unwrap().permissions().mode() & 0o777, 0o600, "{file:?}");
+        assert_eq!(
+            fs::metadata(file).unwrap().permissions().mode() & 0o777,
+            0o600,
+            "{file:?}"
+        );
         let name = file.file_name().unwrap().to_str().unwrap();
         for revealing in ["vf-post", "api1", port, "127.0.0.1"] {
             assert!(!name.contains(revealing), "{name} shows {revealing}");
         }
         let bytes = fs::read(file).unwrap();
-        for plain in [token.as_bytes(), POST_CLIENT.1.as_bytes(), b"vf-post", b"connect/token", b"api1"] {
+        for plain in [
+            token.as_bytes(),
+            POST_CLIENT.1.as_bytes(),
+            b"vf-post",
+            b"connect/token",
+            b"api1",
+        ] {
             assert!(
                 !bytes.windows(plain.len()).any(|w| w == plain),
                 "{file:?} holds {} in plaintext",
@@ -201,7 +214,16 @@ fn corrupt_truncated_and_foreign_version_entries_fall_back_with_one_log_line_and
         assert_eq!(lines.len(), 1, "{what}: one log line: {stderr}");
         assert!(lines[0].contains("warning"), "{what}: {stderr}");
         expected_requests += 1;
-        assert_eq!(authority.token_requests(), expected_requests, "{what}: fell back to the authority");
+        assert_eq!(
+            authority.token_requests(),
+            expected_requests,
+            "{what}: fell back to the authority"
+        );
+        assert_eq!(
+            authority.discovery_requests(),
+            1,
+            "{what}: the discovery entry still serves"
+        );
         // The entry was replaced: the next process takes it without a request or a complaint.
         let (code, _, stderr) = get();
         assert_eq!(code, 0);
@@ -222,7 +244,10 @@ fn a_directory_open_to_others_owned_by_another_user_or_a_symlink_is_refused_with
         let requests = authority.token_requests();
         let (code, _, stderr) = run(&mut vf_token(&authority.url, POST_CLIENT, cache));
         assert_eq!(code, 0, "{what}: the token call does not fail: {stderr}");
-        let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("host-level token cache off")).collect();
+        let lines: Vec<&str> = stderr
+            .lines()
+            .filter(|l| l.contains("host-level token cache off"))
+            .collect();
         assert_eq!(lines.len(), 1, "{what}: {stderr}");
         assert!(lines[0].contains(expect), "{what}: {stderr}");
         assert_eq!(authority.token_requests(), requests + 1, "{what}");
@@ -261,7 +286,10 @@ fn a_different_secret_sharing_the_directory_shares_nothing_and_sees_no_error() {
     // The same client id with a wrong secret: asks the authority itself, and is refused.
     let (code, _, stderr) = run(&mut vf_token(&authority.url, (POST_CLIENT.0, "wrong-secret"), &cache));
     assert_eq!(code, 17, "VF_STATUS_OAUTH: {stderr}");
-    assert!(!stderr.contains("skipped") && !stderr.contains("host-level"), "{stderr}");
+    assert!(
+        !stderr.contains("skipped") && !stderr.contains("host-level"),
+        "{stderr}"
+    );
     assert_eq!(authority.token_requests(), 2);
     // Another client: its own token and entries, no complaint about the first one's.
     let (code, second, stderr) = run(&mut vf_token(&authority.url, SECOND_CLIENT, &cache));
@@ -328,7 +356,10 @@ fn a_failure_and_its_retry_after_hold_are_shared_with_other_processes() {
 fn invalidate_removes_the_shared_entry_only_while_it_holds_the_rejected_token() {
     let authority = Authority::start();
     let scratch = Scratch::new("invalidate");
-    let options = authority.options(POST_CLIENT).with("cache_dir", scratch.cache().to_str().unwrap()).unwrap();
+    let options = authority
+        .options(POST_CLIENT)
+        .with("cache_dir", scratch.cache().to_str().unwrap())
+        .unwrap();
     let client = Client::new(&options).unwrap();
     let token = client.token().unwrap();
     assert!(!client.invalidate("some-older-token"));
@@ -343,7 +374,11 @@ fn invalidate_removes_the_shared_entry_only_while_it_holds_the_rejected_token() 
     assert!(!client.invalidate(token.access_token()));
     let (_, again, _) = run(&mut vf_token(&authority.url, POST_CLIENT, &scratch.cache()));
     assert_eq!(again, fresh);
-    assert_eq!(client.token().unwrap().access_token(), fresh, "this process takes it too");
+    assert_eq!(
+        client.token().unwrap().access_token(),
+        fresh,
+        "this process takes it too"
+    );
     assert_eq!(client.stats().shared_hits, 1);
     assert_eq!(authority.token_requests(), 2);
 }
@@ -363,7 +398,11 @@ fn in_child(body: impl FnOnce() -> bool) -> Option<i32> {
     while Instant::now() < deadline {
         // SAFETY: waits for our own child.
         if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
-            return Some(if libc::WIFEXITED(status) { libc::WEXITSTATUS(status) } else { -1 });
+            return Some(if libc::WIFEXITED(status) {
+                libc::WEXITSTATUS(status)
+            } else {
+                -1
+            });
         }
         thread::sleep(Duration::from_millis(20));
     }
@@ -374,9 +413,9 @@ fn in_child(body: impl FnOnce() -> bool) -> Option<i32> {
 
 /// Whether this process has a lock file of the host level open.
 fn holds_a_lock_file() -> bool {
-    fs::read_dir("/proc/self/fd").unwrap().any(|fd| {
-        fs::read_link(fd.unwrap().path()).is_ok_and(|target| target.to_string_lossy().ends_with(".lock"))
-    })
+    fs::read_dir("/proc/self/fd")
+        .unwrap()
+        .any(|fd| fs::read_link(fd.unwrap().path()).is_ok_and(|target| target.to_string_lossy().ends_with(".lock")))
 }
 
 #[test]
@@ -410,10 +449,72 @@ fn a_child_forked_while_this_process_holds_the_lock_drops_it_and_waits_for_the_p
             let token = client.token().expect("a token in the child");
             client.stats().shared_hits == 1 && token.access_token().starts_with("tok.")
         });
-        assert_eq!(child, Some(0), "the child gets the parent's token without a request of its own");
+        assert_eq!(
+            child,
+            Some(0),
+            "the child gets the parent's token without a request of its own"
+        );
         flight.join().unwrap()
     });
     let token = flight.unwrap();
     assert!(token.starts_with("tok."));
     assert_eq!(server.token_requests(), 1);
+}
+
+#[test]
+fn a_refresh_takes_the_newer_token_another_process_stored_instead_of_asking() {
+    // t0 lives 6 s (refresh due from 3.9 to 4.5 s, served until 5.4 s); then hour-long tokens.
+    let server = FaultServer::start(vec![Reply::token("6"), Reply::token("3600")]);
+    let scratch = Scratch::new("refresh");
+    let options = vidiflow_auth::Options::new()
+        .with("token_endpoint", &server.token_endpoint())
+        .and_then(|o| o.with("client_id", "vf-post"))
+        .and_then(|o| o.with("client_secret", "fault-secret"))
+        .and_then(|o| o.with("cache_dir", scratch.cache().to_str().unwrap()))
+        .unwrap();
+    let client = Client::new(&options).unwrap();
+    let started = Instant::now();
+    let t0 = client.token().unwrap().access_token().to_owned();
+    // Another process needs 10 s of validity: t0 cannot give it, so it fetches t1 and stores it.
+    let (code, t1, stderr) = run(vf_token_at(&server, &scratch.cache()).args(["--min-valid", "10"]));
+    assert_eq!(code, 0, "{stderr}");
+    assert_ne!(t1, t0);
+    assert_eq!(server.token_requests(), 2);
+    // Past t0's refresh point: the hit still serves t0 and the refresh finds t1.
+    thread::sleep(Duration::from_millis(4_600).saturating_sub(started.elapsed()));
+    assert_eq!(client.token().unwrap().access_token(), t0);
+    let deadline = Instant::now() + Duration::from_secs(5);
+    while client.stats().shared_hits == 0 {
+        assert!(Instant::now() < deadline, "the refresh never landed");
+        thread::sleep(Duration::from_millis(20));
+    }
+    assert_eq!(client.token().unwrap().access_token(), t1);
+    assert_eq!(server.token_requests(), 2, "the refresh asked nobody");
+}
+
+#[test]
+fn by_default_the_cache_lives_in_a_private_xdg_runtime_dir_and_is_off_otherwise() {
+    let authority = Authority::start();
+    let scratch = Scratch::new("default");
+    let runtime = scratch.0.join("run");
+    fs::create_dir(&runtime).unwrap();
+    let default = |runtime: &Path| {
+        let mut command = vf_token(&authority.url, POST_CLIENT, Path::new("/unused"));
+        command.env_remove("VF_CACHE_DIR").env("XDG_RUNTIME_DIR", runtime);
+        run(&mut command)
+    };
+    fs::set_permissions(&runtime, fs::Permissions::from_mode(0o750)).unwrap();
+    let (code, _, stderr) = default(&runtime);
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("is not a private directory"), "{stderr}");
+    assert!(files(&runtime).is_empty(), "off: nothing created");
+
+    fs::set_permissions(&runtime, fs::Permissions::from_mode(0o700)).unwrap();
+    let (code, first, _) = default(&runtime);
+    assert_eq!(code, 0);
+    let cache = runtime.join("vidiflow-auth");
+    assert_eq!(fs::metadata(&cache).unwrap().permissions().mode() & 0o777, 0o700);
+    let (_, second, stderr) = default(&runtime);
+    assert_eq!(second, first, "{stderr}");
+    assert_eq!(authority.token_requests(), 2);
 }
