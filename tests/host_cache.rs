@@ -197,7 +197,8 @@ fn corrupt_truncated_and_foreign_version_entries_fall_back_with_one_log_line_and
     let get = || run(&mut vf_token(&authority.url, POST_CLIENT, &scratch.cache()));
     assert_eq!(get().0, 0);
     let entry = token_entry(&scratch.cache());
-    let damages: [(&str, fn(&mut Vec<u8>)); 4] = [
+    type Damage = fn(&mut Vec<u8>);
+    let damages: [(&str, Damage); 4] = [
         ("flipped byte", |bytes| *bytes.last_mut().unwrap() ^= 0x55),
         ("truncated", |bytes| bytes.truncate(bytes.len() / 2)),
         ("foreign version", |bytes| bytes[0] = 0x7f),
