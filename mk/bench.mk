@@ -16,7 +16,7 @@ BENCH_BIN := $(BENCH_DIR)/bin
 # library by its SONAME (if it has one), so the programs run without LD_LIBRARY_PATH.
 BENCH_LIB_DIR := $(BENCH_DIR)/lib
 BENCH_RELEASE_LIB := $(CURDIR)/target/release/libvidiflow_auth.so
-BENCH_PROGRAMS := hit herd cycles refresh reference
+BENCH_PROGRAMS := hit herd cycles refresh reference shared
 BENCH_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude
 BENCH_VENV := $(CURDIR)/target/bench-venv
 BENCH_PY := $(BENCH_VENV)/bin/python

@@ -212,7 +212,7 @@ impl HostLevel {
             self.trouble(|| trouble);
             return fly().map(|token| (token, Source::Authority));
         }
-        let lock = match self.wait_for_lock(&self.token_name, deadline) {
+        let lock = match self.wait_for_lock(deadline, true) {
             Waited::Locked(lock) => lock,
             Waited::Gave(look) => match look {
                 Look::Found(token) => return Ok((token, Source::Shared)),
@@ -258,15 +258,15 @@ impl HostLevel {
         outcome.map(|token| (token, Source::Authority))
     }
 
-    /// Takes the lock of entry `name`, looking at the entry between attempts. Gives up at half
-    /// the time left, or at once when locks do not work here.
-    fn wait_for_lock(&self, name: &str, deadline: Instant) -> Waited {
+    /// Takes the token entry's lock, looking at the entry between attempts when `look` says so.
+    /// Gives up at half the time left, or at once when locks do not work here.
+    fn wait_for_lock(&self, deadline: Instant, look: bool) -> Waited {
         let started = Instant::now();
         let give_up = started + deadline.saturating_duration_since(started) / 2;
         let started_wall = SystemTime::now();
         let mut pause = FIRST_POLL;
         loop {
-            match self.dir.try_lock(name) {
+            match self.dir.try_lock(&self.token_name) {
                 Ok(Some(lock)) => return Waited::Locked(lock),
                 Ok(None) => {}
                 Err(trouble) => {
@@ -285,7 +285,7 @@ impl HostLevel {
             }
             thread::sleep(pause);
             pause = (pause * 2).min(MAX_POLL);
-            if name == self.token_name {
+            if look {
                 match self.look_while_waiting(started_wall) {
                     Look::Nothing => {}
                     found => return Waited::Gave(found),
@@ -309,7 +309,7 @@ impl HostLevel {
     /// Removes the shared entry if it still holds `access_token`; a newer token is kept.
     /// Returns whether it removed one.
     pub fn invalidate(&self, access_token: &str, deadline: Instant) -> bool {
-        let Waited::Locked(lock) = self.wait_for_lock(&self.token_name, deadline) else {
+        let Waited::Locked(lock) = self.wait_for_lock(deadline, false) else {
             return false;
         };
         let holds_it = self
