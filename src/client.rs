@@ -10,6 +10,8 @@ use std::{
     time::{Duration, Instant},
 };
 
+use once_cell::sync::OnceCell;
+
 use crate::{
     cache::{CacheKey, Fetch, Served, Slot, hold_after},
     error::{Error, Result},
@@ -170,7 +172,7 @@ impl Client {
             let fresh = Box::into_raw(Box::new(Bound {
                 generation,
                 fetcher: Arc::new(Fetcher {
-                    http: Http::new(&self.settings)?,
+                    http: Http::check(&self.settings).map(|()| OnceCell::new())?,
                     settings: self.settings.clone(),
                     counters: self.counters.clone(),
                     host: HostLevel::open(&self.settings, &self.key.shared_identity()),
@@ -213,7 +215,8 @@ impl Drop for Client {
 /// failure is worth retrying at once and time is left.
 struct Fetcher {
     settings: Arc<Settings>,
-    http: Http,
+    /// Made on the first request (see `Http::check`).
+    http: OnceCell<Http>,
     counters: Arc<Counters>,
     /// The host-level cache, when on.
     host: Option<HostLevel>,
@@ -245,6 +248,10 @@ impl Fetch for Fetcher {
 }
 
 impl Fetcher {
+    fn http(&self) -> Result<&Http> {
+        self.http.get_or_try_init(|| Http::new(&self.settings))
+    }
+
     /// Asks the authority, retrying failures worth retrying while time is left.
     fn ask_authority(&self, deadline: Instant) -> Result<Token> {
         let mut attempt = 1;
@@ -298,7 +305,7 @@ impl Fetcher {
             return Ok(endpoint);
         }
         let Some(host) = &self.host else {
-            return discovery.token_endpoint(&self.http, authority, &policy, deadline);
+            return discovery.token_endpoint(self.http()?, authority, &policy, deadline);
         };
         if let Some(shared) = host.discovered() {
             match discovery.adopt(authority, &policy, shared) {
@@ -308,7 +315,7 @@ impl Fetcher {
                 }),
             }
         }
-        let endpoint = discovery.token_endpoint(&self.http, authority, &policy, deadline)?;
+        let endpoint = discovery.token_endpoint(self.http()?, authority, &policy, deadline)?;
         host.store_discovery(&endpoint);
         Ok(endpoint)
     }
@@ -318,8 +325,9 @@ impl Fetcher {
             EndpointSource::TokenEndpoint(url) => url.clone(),
             EndpointSource::Authority(authority) => self.token_endpoint(authority, deadline)?,
         };
+        let http = self.http()?;
         bump(&self.counters.requests);
-        let result = token::request(&self.http, &endpoint, &self.settings, deadline);
+        let result = token::request(http, &endpoint, &self.settings, deadline);
         if let Err(error) = &result {
             bump(&self.counters.failed_requests);
             if let EndpointSource::Authority(authority) = &self.settings.endpoint {

@@ -75,6 +75,19 @@ impl Http {
         Ok(Http { agent: config.into() })
     }
 
+    /// Refuses what [`Http::new`] would refuse (a bad proxy URL, an unusable `ca_file`) without
+    /// its costly part, loading the system's roots: a client is made at once, and builds its
+    /// agent only when it first needs the network (a token from the host-level cache needs none).
+    pub fn check(settings: &Settings) -> Result<()> {
+        if let ProxySetting::Url(url) = &settings.proxy {
+            ureq::Proxy::new(url).map_err(|_| Error::config("option 'proxy': not a usable proxy URL"))?;
+        }
+        if let Some(path) = &settings.ca_file {
+            extra_roots(path)?;
+        }
+        Ok(())
+    }
+
     /// GET `url`, giving up at `deadline`.
     pub fn get(&self, url: &str, deadline: Instant) -> Result<Reply> {
         let request = self
@@ -240,6 +253,20 @@ fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 
 /// The system's trusted roots plus every certificate in the PEM file at `path`.
 fn system_and_extra_roots(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
+    let mut roots = extra_roots(path)?;
+    // Unreadable system roots are not fatal: the extra CA may be all the caller needs.
+    let system = rustls_native_certs::load_native_certs();
+    roots.extend(
+        system
+            .certs
+            .iter()
+            .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
+    );
+    Ok(roots)
+}
+
+/// The certificates of `ca_file`; an unreadable file, or one without a certificate, is an error.
+fn extra_roots(path: &std::path::Path) -> Result<Vec<Certificate<'static>>> {
     let what = format!("option 'ca_file' ({})", path.display());
     let pem = std::fs::read(path)
         .map_err(|error| Error::new(Status::Tls, format!("{what}: cannot read the file: {error}")))?;
@@ -257,14 +284,6 @@ fn system_and_extra_roots(path: &std::path::Path) -> Result<Vec<Certificate<'sta
             format!("{what}: the file holds no certificate"),
         ));
     }
-    // Unreadable system roots are not fatal: the extra CA may be all the caller needs.
-    let system = rustls_native_certs::load_native_certs();
-    roots.extend(
-        system
-            .certs
-            .iter()
-            .map(|der| Certificate::from_der(der.as_ref()).to_owned()),
-    );
     Ok(roots)
 }
 
