@@ -16,6 +16,11 @@ CFLAGS_STRICT := -std=c11 -Wall -Wextra -Werror -pedantic -g -Iinclude
 VALGRIND := valgrind --quiet --leak-check=full --show-leak-kinds=definite --errors-for-leak-kinds=definite \
             --error-exitcode=99
 
+# The host-level token cache is on by default under a private XDG_RUNTIME_DIR: tests and benches
+# choose their cache directories themselves, and a desktop session's must not carry tokens from
+# one test run into the next.
+unexport XDG_RUNTIME_DIR
+
 TEST_TARGETS := test-rust test-c
 DEMO_TARGETS := demo-c
 

@@ -115,7 +115,8 @@ typedef struct vf_options vf_options;
 typedef struct {
   // Token calls answered from the cache.
   uint64_t hits;
-  // Token calls that had to wait for a request to the authority.
+  // Token calls not answered from this process's cache: they waited for a request to the
+  // authority, or read the host-level cache.
   uint64_t misses;
   // Token requests this client sent to the authority, retries included.
   uint64_t requests;

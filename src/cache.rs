@@ -76,11 +76,60 @@ impl CacheKey {
             max_retry_after: settings.max_retry_after,
         }
     }
+
+    /// The key without the per-process secret fingerprint, as bytes that are the same in every
+    /// process of this build: what shared levels bind their keys to (with the secret itself).
+    pub fn shared_identity(&self) -> Vec<u8> {
+        // Every field by name: a new field does not compile until it is decided here.
+        let CacheKey {
+            endpoint,
+            client_id,
+            auth_method,
+            basic_auth_style,
+            secret_fingerprint: _,
+            scopes,
+            resource,
+            allow_http,
+            validate_endpoints,
+            validate_issuer,
+            default_lifetime,
+            ca_file,
+            proxy,
+            max_retry_after,
+        } = self;
+        // Paths and proxies by value: their Debug hides them, which would make two differing
+        // keys look alike here.
+        let ca_file = ca_file.as_ref().map(|path| path.path().to_string_lossy().into_owned());
+        let proxy = match proxy {
+            ProxySetting::FromEnvironment => "environment".to_owned(),
+            ProxySetting::Direct => "direct".to_owned(),
+            ProxySetting::Url(url) => url.shown().to_owned(),
+        };
+        format!(
+            "{:?}",
+            (
+                endpoint,
+                client_id,
+                auth_method,
+                basic_auth_style,
+                scopes,
+                resource,
+                (allow_http, validate_endpoints, validate_issuer),
+                default_lifetime,
+                ca_file,
+                proxy,
+                max_retry_after,
+            )
+        )
+        .into_bytes()
+    }
 }
 
-/// What fetches a token for a slot: the client's HTTP agent and settings.
+/// What fetches a token for a slot: the client's HTTP agent and settings. `min_valid` is what
+/// the caller needs; `replacing` is the token a refresh replaces (a shared level then looks for
+/// a newer one).
 pub(crate) trait Fetch: Send + Sync + 'static {
-    fn fetch(&self) -> Result<Token>;
+    fn fetch(&self, min_valid: Duration, replacing: Option<&Token>) -> Result<Token>;
 }
 
 /// First backoff after a transient failure; it doubles with each further one.
@@ -153,7 +202,7 @@ impl Slot {
         let now = Instant::now();
         if let Some(token) = self.usable(now, min_valid) {
             if token.refresh_due(now) {
-                self.refresh_in_background(now, fetcher);
+                self.refresh_in_background(now, fetcher, &token);
             }
             return Ok((token, Served::Hit));
         }
@@ -206,13 +255,13 @@ impl Slot {
             slot: self,
             landed: false,
         };
-        let outcome = fetcher.fetch().map(Arc::new);
+        let outcome = fetcher.fetch(min_valid, None).map(Arc::new);
         pilot.land(outcome.clone());
         accept_fresh(outcome, min_valid).map(|t| (t, Served::Miss))
     }
 
     /// Starts a refresh on a short-lived thread, unless one is running or failures hold it back.
-    fn refresh_in_background<F: Fetch>(self: &Arc<Self>, now: Instant, fetcher: &Arc<F>) {
+    fn refresh_in_background<F: Fetch>(self: &Arc<Self>, now: Instant, fetcher: &Arc<F>, current: &Arc<Token>) {
         if self.refreshing.load(Ordering::Relaxed)
             || self.nanos_since_created(now) < self.held_until_nanos.load(Ordering::Relaxed)
         {
@@ -227,7 +276,7 @@ impl Slot {
         }
         self.take_off(&mut flight);
         drop(flight);
-        let (slot, fetcher) = (self.clone(), fetcher.clone());
+        let (slot, fetcher, current) = (self.clone(), fetcher.clone(), current.clone());
         let spawned = thread::Builder::new()
             .name("vidiflow-auth-refresh".into())
             .spawn(move || {
@@ -235,7 +284,7 @@ impl Slot {
                     slot: &slot,
                     landed: false,
                 };
-                let outcome = fetcher.fetch().map(Arc::new);
+                let outcome = fetcher.fetch(Duration::ZERO, Some(&current)).map(Arc::new);
                 if let Err(error) = &outcome {
                     log(LogLevel::Warn, || {
                         format!("background token refresh failed, the cached token is still served: {error}")
@@ -352,7 +401,7 @@ fn cannot_last(token: &Token, min_valid: Duration) -> Error {
 
 /// How long a failure holds further flights back: the backoff (or, after a refusal, a short
 /// memory of it), or longer if the authority asked for longer.
-fn hold_after(error: &Error, consecutive_failures: u32) -> Duration {
+pub(crate) fn hold_after(error: &Error, consecutive_failures: u32) -> Duration {
     let own = if error.is_transient() {
         let doublings = consecutive_failures.saturating_sub(1).min(16);
         (FIRST_BACKOFF * (1 << doublings)).min(MAX_BACKOFF)
@@ -429,7 +478,7 @@ mod tests {
     }
 
     impl<A: Fn(usize) -> Result<Token> + Send + Sync + 'static> Fetch for Scripted<A> {
-        fn fetch(&self) -> Result<Token> {
+        fn fetch(&self, _: Duration, _: Option<&Token>) -> Result<Token> {
             let call = self.calls.fetch_add(1, Ordering::SeqCst);
             (self.answer)(call)
         }

@@ -10,14 +10,20 @@ use std::{
     time::{Duration, Instant},
 };
 
+use once_cell::sync::OnceCell;
+
 use crate::{
-    cache::{CacheKey, Fetch, Served, Slot},
+    cache::{CacheKey, Fetch, Served, Slot, hold_after},
     error::{Error, Result},
     http::{Http, host_of},
     log::{LogLevel, log},
-    oauth::{discovery, token},
+    oauth::{
+        discovery::{self, Discovered},
+        token,
+    },
     options::{EndpointSource, Options, Settings},
     process,
+    shared::{HostLevel, Need, Source},
     token::Token,
 };
 
@@ -31,7 +37,8 @@ const FIRST_RETRY_DELAY: Duration = Duration::from_millis(200);
 pub struct Stats {
     /// Token calls answered from the cache.
     pub hits: u64,
-    /// Token calls that had to wait for a request to the authority.
+    /// Token calls not answered from this process's cache: they waited for a request to the
+    /// authority, or read the host-level cache.
     pub misses: u64,
     /// Token requests this client sent to the authority (retries included).
     pub requests: u64,
@@ -39,6 +46,9 @@ pub struct Stats {
     pub failed_requests: u64,
     /// Token calls that returned an error.
     pub errors: u64,
+    /// Tokens taken from the host-level cache (fetched by another process) instead of asking
+    /// the authority: on a miss, or for a refresh.
+    pub shared_hits: u64,
 }
 
 #[derive(Default)]
@@ -48,6 +58,7 @@ struct Counters {
     requests: AtomicU64,
     failed_requests: AtomicU64,
     errors: AtomicU64,
+    shared_hits: AtomicU64,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -126,7 +137,15 @@ impl Client {
     /// the next call fetches a new one. A newer cached token is kept. Returns whether the
     /// cached token was dropped.
     pub fn invalidate(&self, access_token: &str) -> bool {
-        self.bound().is_ok_and(|bound| bound.slot.invalidate(access_token))
+        self.bound().is_ok_and(|bound| {
+            // The shared entry first, so this process cannot take the rejected token back from it.
+            let shared = bound
+                .fetcher
+                .host
+                .as_ref()
+                .is_some_and(|host| host.invalidate(access_token, Instant::now() + self.settings.timeout));
+            bound.slot.invalidate(access_token) || shared
+        })
     }
 
     /// Lifts a hold on this client's identity — a Retry-After from the authority, the backoff
@@ -146,6 +165,7 @@ impl Client {
             requests: read(&self.counters.requests),
             failed_requests: read(&self.counters.failed_requests),
             errors: read(&self.counters.errors),
+            shared_hits: read(&self.counters.shared_hits),
         }
     }
 
@@ -163,9 +183,10 @@ impl Client {
             let fresh = Box::into_raw(Box::new(Bound {
                 generation,
                 fetcher: Arc::new(Fetcher {
-                    http: Http::new(&self.settings)?,
+                    http: Http::check(&self.settings).map(|()| OnceCell::new())?,
                     settings: self.settings.clone(),
                     counters: self.counters.clone(),
+                    host: HostLevel::open(&self.settings, &self.key.shared_identity()),
                 }),
                 slot: process::registry().slot_for(self.key.clone()),
                 previous: current,
@@ -205,15 +226,45 @@ impl Drop for Client {
 /// failure is worth retrying at once and time is left.
 struct Fetcher {
     settings: Arc<Settings>,
-    http: Http,
+    /// Made on the first request (see `Http::check`).
+    http: OnceCell<Http>,
     counters: Arc<Counters>,
+    /// The host-level cache, when on.
+    host: Option<HostLevel>,
 }
 
 impl Fetch for Fetcher {
-    fn fetch(&self) -> Result<Token> {
+    fn fetch(&self, min_valid: Duration, replacing: Option<&Token>) -> Result<Token> {
         #[cfg(feature = "fault-injection")]
         crate::fault::maybe_panic("fetch");
         let deadline = Instant::now() + self.settings.timeout;
+        let Some(host) = &self.host else {
+            return self.ask_authority(deadline);
+        };
+        let need = Need { min_valid, replacing };
+        let (token, source) = host.token(need, deadline, hold_after, || self.ask_authority(deadline))?;
+        if let Source::Shared = source {
+            bump(&self.counters.shared_hits);
+            log(LogLevel::Info, || {
+                format!(
+                    "token for client '{}' from the host-level cache: valid {} s more, fingerprint {:016x}",
+                    self.settings.client_id,
+                    token.remaining(Instant::now()).as_secs(),
+                    token.fingerprint()
+                )
+            });
+        }
+        Ok(token)
+    }
+}
+
+impl Fetcher {
+    fn http(&self) -> Result<&Http> {
+        self.http.get_or_try_init(|| Http::new(&self.settings))
+    }
+
+    /// Asks the authority, retrying failures worth retrying while time is left.
+    fn ask_authority(&self, deadline: Instant) -> Result<Token> {
         let mut attempt = 1;
         loop {
             match self.attempt(deadline) {
@@ -252,36 +303,62 @@ impl Fetch for Fetcher {
             }
         }
     }
-}
 
-impl Fetcher {
+    /// What discovery says for `key`: found in this process, by another process (host level),
+    /// or now.
+    fn discovered(&self, key: &discovery::Key, deadline: Instant) -> Result<Discovered> {
+        let discovery = &process::registry().discovery;
+        if let Some(discovered) = discovery.cached(key) {
+            return Ok(discovered);
+        }
+        let Some(host) = &self.host else {
+            return discovery.discover(self.http()?, key, deadline);
+        };
+        if let Some(shared) = host.discovered() {
+            match discovery.adopt(key, shared) {
+                Ok(discovered) => return Ok(discovered),
+                Err(error) => log(LogLevel::Warn, || {
+                    format!("token endpoint in the host-level cache refused, discovering again: {error}")
+                }),
+            }
+        }
+        let discovered = discovery.discover(self.http()?, key, deadline)?;
+        host.store_discovery(&discovered);
+        Ok(discovered)
+    }
+
     fn attempt(&self, deadline: Instant) -> Result<Token> {
         let discovery = &process::registry().discovery;
         let discovered = match &self.settings.endpoint {
             EndpointSource::TokenEndpoint(_) => None,
             EndpointSource::Authority(authority) => {
                 let key = discovery::Key::new(authority, &self.settings);
-                let discovered = discovery.discover(&self.http, &key, deadline)?;
+                let discovered = self.discovered(&key, deadline)?;
                 Some((key, discovered))
             }
         };
         let (endpoint, issuer) = match (&discovered, &self.settings.endpoint) {
-            (Some((_, discovered)), _) => {
-                let endpoint = match &discovered.mtls_token_endpoint {
-                    Some(alias) if self.settings.auth_method.is_mutual_tls() => alias,
-                    _ => &discovered.token_endpoint,
+            (Some((key, discovered)), _) => {
+                let endpoint = if self.settings.auth_method.is_mutual_tls() {
+                    discovered.mutual_tls_endpoint(key)?
+                } else {
+                    discovered.token_endpoint.clone()
                 };
                 (endpoint, Some(&discovered.issuer))
             }
-            (None, EndpointSource::TokenEndpoint(url) | EndpointSource::Authority(url)) => (url, None),
+            (None, EndpointSource::TokenEndpoint(url) | EndpointSource::Authority(url)) => (url.clone(), None),
         };
+        let http = self.http()?;
         bump(&self.counters.requests);
-        let result = token::request(&self.http, endpoint, issuer, &self.settings, deadline);
+        let result = token::request(http, &endpoint, issuer, &self.settings, deadline);
         if let Err(error) = &result {
             bump(&self.counters.failed_requests);
             if let Some((key, _)) = &discovered {
                 if endpoint_may_have_moved(error) {
                     discovery.forget(key);
+                    if let Some(host) = &self.host {
+                        host.forget_discovery();
+                    }
                 }
             }
         }

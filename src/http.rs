@@ -126,6 +126,19 @@ impl Http {
         }
     }
 
+    /// Refuses what [`Http::new`] would refuse (a bad proxy URL, an unusable `ca_file`) without
+    /// its costly part, loading the system's roots: a client is made at once, and builds its
+    /// agent only when it first needs the network (a token from the host-level cache needs none).
+    pub fn check(settings: &Settings) -> Result<()> {
+        if settings.proxy == ProxySetting::FromEnvironment {
+            EnvironmentProxies::read(|name| std::env::var(name).ok())?;
+        }
+        if let Some(path) = &settings.ca_file {
+            extra_roots(path.path())?;
+        }
+        Ok(())
+    }
+
     /// GET `url`, giving up at `deadline`.
     pub fn get(&self, url: &str, deadline: Instant) -> Result<Reply> {
         let proxy = self.proxy_for(url);
@@ -358,11 +371,20 @@ pub(crate) fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
 }
 
 /// The system's trusted roots plus every certificate in the PEM file at `path`, and the file's
-/// certificates alone (trusted as themselves when a server presents one). Messages never name
-/// the path (a value given to the wrong option would be printed).
+/// certificates alone (trusted as themselves when a server presents one).
 fn system_and_extra_roots(
     path: &std::path::Path,
 ) -> Result<(Vec<CertificateDer<'static>>, Vec<CertificateDer<'static>>)> {
+    let pinned = extra_roots(path)?;
+    // Unreadable system roots are not fatal: the extra CA may be all the caller needs.
+    let mut roots = rustls_native_certs::load_native_certs().certs;
+    roots.extend(pinned.iter().cloned());
+    Ok((roots, pinned))
+}
+
+/// The certificates of `ca_file`; an unreadable file, or one without a certificate, is an error.
+/// Messages never name the path (a value given to the wrong option would be printed).
+fn extra_roots(path: &std::path::Path) -> Result<Vec<CertificateDer<'static>>> {
     let what = "option 'ca_file'";
     let pem = std::fs::read(path).map_err(|error| {
         Error::new(
@@ -387,10 +409,7 @@ fn system_and_extra_roots(
             format!("{what}: the file holds no certificate"),
         ));
     }
-    // Unreadable system roots are not fatal: the extra CA may be all the caller needs.
-    let mut roots = rustls_native_certs::load_native_certs().certs;
-    roots.extend(pinned.iter().cloned());
-    Ok((roots, pinned))
+    Ok(pinned)
 }
 
 #[cfg(test)]

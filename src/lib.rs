@@ -36,6 +36,7 @@ mod process;
 mod proxy;
 mod random;
 mod secret;
+mod shared;
 mod sync;
 #[cfg(test)]
 mod testing;

@@ -117,6 +117,18 @@ impl fmt::Debug for OptionPath {
     }
 }
 
+/// Where the host-level token cache lives.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) enum CacheDir {
+    /// `$XDG_RUNTIME_DIR/vidiflow-auth` when that is private to this user; else off.
+    #[default]
+    Default,
+    /// No host-level cache.
+    Off,
+    /// This directory.
+    Path(PathBuf),
+}
+
 /// What kind of value an option takes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ValueKind {
@@ -280,6 +292,12 @@ pub const OPTION_KEYS: &[OptionKey] = &[
         default: "300",
         kind: ValueKind::Seconds,
     },
+    OptionKey {
+        name: "cache_dir",
+        summary: "Host-level token cache directory shared by this user's processes, or 'none'",
+        default: "$XDG_RUNTIME_DIR/vidiflow-auth if private, else none",
+        kind: ValueKind::Path,
+    },
 ];
 
 /// The environment variable for an option key: `VF_` and the key upper-cased.
@@ -325,6 +343,7 @@ pub struct Options {
     default_expires_in: Option<u64>,
     proxy: ProxySetting,
     max_retry_after: Option<u64>,
+    cache_dir: CacheDir,
 }
 
 impl Options {
@@ -430,6 +449,14 @@ impl Options {
             "max_retry_after" => {
                 self.max_retry_after = parse_optional(value, |v| parse_number(v, 0, MAX_MAX_RETRY_AFTER))?;
             }
+            "cache_dir" => {
+                self.cache_dir = match value {
+                    "" => CacheDir::Default,
+                    v if v.eq_ignore_ascii_case("none") => CacheDir::Off,
+                    v if PathBuf::from(v).is_absolute() => CacheDir::Path(PathBuf::from(v)),
+                    _ => return Err(Error::config("expected an absolute directory path, or 'none'")),
+                }
+            }
             _ => return Err(unknown_key(key)),
         }
         Ok(())
@@ -514,6 +541,7 @@ impl Options {
             max_retry_after: self
                 .max_retry_after
                 .map_or(DEFAULT_MAX_RETRY_AFTER, Duration::from_secs),
+            cache_dir: self.cache_dir.clone(),
         })
     }
 }
@@ -623,6 +651,7 @@ pub(crate) struct Settings {
     pub proxy: ProxySetting,
     /// The longest hold a Retry-After can impose.
     pub max_retry_after: Duration,
+    pub cache_dir: CacheDir,
 }
 
 /// `https` is required, except on loopback or when `allow_http` is set.
@@ -787,6 +816,7 @@ mod tests {
             ("auth_method", "client_secret_jwt", "private_key_jwt"),
             ("authority", "ftp://x", "scheme"),
             ("default_expires_in", "999999999", "whole number"),
+            ("cache_dir", "relative/dir", "absolute directory path"),
         ] {
             let error = Options::new().set(key, value).unwrap_err();
             assert!(error.message().starts_with(&format!("option '{key}'")), "{error}");

@@ -2,8 +2,9 @@
 //!
 //! A lock held by another thread when the process forks stays held forever in the child, so the
 //! child must never touch the parent's locks. An `atfork` handler only bumps a counter (an
-//! atomic: safe there); anything built for an older generation is then left alone — never
-//! locked, never dropped — and the child builds its own, with an empty cache.
+//! atomic: safe there) and closes the child's copies of host-level lock files (`close` is safe
+//! there too); anything built for an older generation is then left alone — never locked, never
+//! dropped — and the child builds its own, with an empty cache.
 
 use std::{
     collections::HashMap,
@@ -31,6 +32,7 @@ pub fn generation() -> u64 {
 extern "C" fn after_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
     crate::log::after_fork_in_child();
+    crate::shared::close_inherited_locks();
 }
 
 /// Registers the atfork handler once. On Linux it runs when the library is loaded (below), so

@@ -79,7 +79,8 @@ pub unsafe extern "C" fn vf_client_clear_hold(client: *const vf_client) -> Statu
 pub struct vf_stats {
     /// Token calls answered from the cache.
     pub hits: u64,
-    /// Token calls that had to wait for a request to the authority.
+    /// Token calls not answered from this process's cache: they waited for a request to the
+    /// authority, or read the host-level cache.
     pub misses: u64,
     /// Token requests this client sent to the authority, retries included.
     pub requests: u64,

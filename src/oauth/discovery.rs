@@ -65,8 +65,23 @@ pub struct Discovered {
     /// The document's issuer (which may name another host than the authority; see
     /// `validate_issuer`): private_key_jwt assertions name it in their audience.
     pub issuer: HttpUrl,
-    /// `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5), for the TLS client methods.
-    pub mtls_token_endpoint: Option<HttpUrl>,
+    /// `mtls_endpoint_aliases.token_endpoint` (RFC 8705 §5) as the document gave it, unchecked
+    /// until a TLS client method uses it.
+    pub mtls_token_endpoint: Option<String>,
+}
+
+impl Discovered {
+    /// The token endpoint for the TLS client methods: the mTLS alias if the document has one
+    /// (held to the same policy as the token endpoint), else the token endpoint.
+    pub fn mutual_tls_endpoint(&self, key: &Key) -> Result<HttpUrl> {
+        let Some(alias) = &self.mtls_token_endpoint else {
+            return Ok(self.token_endpoint.clone());
+        };
+        let alias = HttpUrl::parse(alias, "'mtls_endpoint_aliases.token_endpoint'")
+            .map_err(|e| Error::new(Status::Discovery, e.message().to_owned()))?;
+        check_endpoint(&alias, &key.authority, &key.policy)?;
+        Ok(alias)
+    }
 }
 
 /// What discovery found, per [`Key`].
@@ -141,6 +156,27 @@ impl DiscoveryCache {
         }
         landing.land(outcome.clone());
         outcome
+    }
+
+    /// What was already discovered for `key` in this process, while fresh.
+    pub fn cached(&self, key: &Key) -> Option<Discovered> {
+        let entry = lock(&self.entries).get(key)?.clone();
+        let state = lock(&entry.state);
+        state
+            .discovered
+            .as_ref()
+            .filter(|(_, fetched)| fetched.elapsed() < DISCOVERY_LIFETIME)
+            .map(|(discovered, _)| discovered.clone())
+    }
+
+    /// Takes what another process discovered (the host-level cache), after the same checks a
+    /// fetched document passes.
+    pub fn adopt(&self, key: &Key, discovered: Discovered) -> Result<Discovered> {
+        check_issuer(&discovered.issuer, &key.authority, &key.policy)?;
+        check_endpoint(&discovered.token_endpoint, &key.authority, &key.policy)?;
+        let entry = lock(&self.entries).entry(key.clone()).or_default().clone();
+        lock(&entry.state).discovered = Some((discovered.clone(), Instant::now()));
+        Ok(discovered)
     }
 
     /// Drops what was discovered for `key`, so the next request fetches the document again.
@@ -225,33 +261,17 @@ fn parse_document(body: &[u8], authority: &HttpUrl, policy: &Policy) -> Result<D
         None => Err(discovery_error(format!("the document has no '{name}'"))),
     };
     let issuer = HttpUrl::parse(field("issuer")?, "'issuer'").map_err(|e| discovery_error(e.message().to_owned()))?;
-    if policy.validate_issuer && !issuer.same_issuer(authority) {
-        // IdentityServer3 behind a reverse proxy names its configured IssuerUri (often a machine
-        // name) while the client reaches it by another name: say both ways out.
-        return Err(discovery_error(format!(
-            "the document's issuer {} is not the authority {}; if this is the same server reached by another name (IdentityServer3 behind Service Fabric's reverse proxy, a load balancer), set validate_issuer=false, or use the issuer's own URL as the authority",
-            issuer.as_str(),
-            authority.as_str()
-        )));
-    }
-    let endpoint = checked_endpoint(field("token_endpoint")?, "'token_endpoint'", authority, policy)?;
-    let mtls_token_endpoint = match document
+    check_issuer(&issuer, authority, policy)?;
+    let endpoint = HttpUrl::parse(field("token_endpoint")?, "'token_endpoint'")
+        .map_err(|e| discovery_error(e.message().to_owned()))?;
+    check_endpoint(&endpoint, authority, policy)?;
+    // Kept as found: only the TLS client methods use it, and they check it then (an alias on
+    // another host must not break discovery for everyone else).
+    let mtls_token_endpoint = document
         .get("mtls_endpoint_aliases")
         .and_then(|aliases| aliases.get("token_endpoint"))
-    {
-        None => None,
-        Some(Value::String(alias)) => Some(checked_endpoint(
-            alias,
-            "'mtls_endpoint_aliases.token_endpoint'",
-            authority,
-            policy,
-        )?),
-        Some(_) => {
-            return Err(discovery_error(
-                "'mtls_endpoint_aliases.token_endpoint' is not a string".into(),
-            ));
-        }
-    };
+        .and_then(Value::as_str)
+        .map(str::to_owned);
     Ok(Discovered {
         token_endpoint: endpoint,
         issuer,
@@ -259,18 +279,33 @@ fn parse_document(body: &[u8], authority: &HttpUrl, policy: &Policy) -> Result<D
     })
 }
 
-/// An endpoint URL from the document, held to the same policy as the authority.
-fn checked_endpoint(text: &str, what: &str, authority: &HttpUrl, policy: &Policy) -> Result<HttpUrl> {
+/// The issuer must be the authority, unless `validate_issuer` is off.
+fn check_issuer(issuer: &HttpUrl, authority: &HttpUrl, policy: &Policy) -> Result<()> {
+    if policy.validate_issuer && !issuer.same_issuer(authority) {
+        // IdentityServer3 behind a reverse proxy names its configured IssuerUri (often a machine
+        // name) while the client reaches it by another name: say both ways out.
+        return Err(Error::new(
+            Status::Discovery,
+            format!(
+                "the document's issuer {} is not the authority {}; if this is the same server reached by another name (IdentityServer3 behind Service Fabric's reverse proxy, a load balancer), set validate_issuer=false, or use the issuer's own URL as the authority",
+                issuer.as_str(),
+                authority.as_str()
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The policy checks on a token endpoint, wherever it was found.
+fn check_endpoint(endpoint: &HttpUrl, authority: &HttpUrl, policy: &Policy) -> Result<()> {
     let discovery_error = |message: String| Error::new(Status::Discovery, message);
-    let endpoint = HttpUrl::parse(text, what).map_err(|e| discovery_error(e.message().to_owned()))?;
     if policy.validate_endpoints && !endpoint.same_origin(authority) {
         return Err(discovery_error(format!(
             "the token endpoint {} is not on the authority's scheme, host and port; set validate_endpoints=false if a proxy rewrites host names",
             endpoint.as_str()
         )));
     }
-    require_https_policy(&endpoint, policy.allow_http).map_err(|e| discovery_error(e.message().to_owned()))?;
-    Ok(endpoint)
+    require_https_policy(endpoint, policy.allow_http).map_err(|e| discovery_error(e.message().to_owned()))
 }
 
 #[cfg(test)]
@@ -381,13 +416,23 @@ mod tests {
         let discovered = parse_document(doc.as_bytes(), &authority, &STRICT).unwrap();
         assert_eq!(discovered.issuer.as_str(), AUTHORITY);
         assert_eq!(
-            discovered.mtls_token_endpoint.unwrap().as_str(),
-            format!("{AUTHORITY}/mtls/token")
+            discovered.mtls_token_endpoint.as_deref(),
+            Some(format!("{AUTHORITY}/mtls/token").as_str())
         );
         let elsewhere = format!(
             r#"{{"issuer":"{AUTHORITY}","token_endpoint":"{AUTHORITY}/t","mtls_endpoint_aliases":{{"token_endpoint":"https://mtls.evil.example/t"}}}}"#
         );
-        let error = parse_document(elsewhere.as_bytes(), &authority, &STRICT).unwrap_err();
+        // Another host's alias breaks nothing for the secret methods, which never use it...
+        let discovered = parse_document(elsewhere.as_bytes(), &authority, &STRICT).unwrap();
+        assert_eq!(discovered.token_endpoint.as_str(), format!("{AUTHORITY}/t"));
+        // ...and is refused when a TLS client method would use it.
+        let key = Key {
+            authority: authority.clone(),
+            policy: STRICT,
+            ca_file: None,
+            proxy: crate::options::ProxySetting::FromEnvironment,
+        };
+        let error = discovered.mutual_tls_endpoint(&key).unwrap_err();
         assert!(error.message().contains("validate_endpoints=false"), "{error}");
     }
 

@@ -11,6 +11,8 @@ use zeroize::Zeroizing;
 
 /// The flag that reads the secret from standard input; not an option key.
 pub const SECRET_STDIN_FLAG: &str = "client-secret-stdin";
+/// The flag that turns the host-level cache off: `--cache-dir none`.
+pub const NO_CACHE_FLAG: &str = "no-cache";
 
 /// What the command line asks for.
 pub enum Command {
@@ -168,6 +170,10 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
                     .map_err(|_| UsageError("--min-valid needs a whole number of seconds".to_owned()))?;
                 invocation.min_valid = Duration::from_secs(seconds);
             }
+            NO_CACHE_FLAG => {
+                no_value()?;
+                invocation.settings.push(("cache_dir", "none".to_owned()));
+            }
             SECRET_STDIN_FLAG => {
                 no_value()?;
                 set_secret(&mut invocation, SecretSource::Stdin)?;
@@ -304,5 +310,12 @@ mod tests {
         assert_eq!(run(&[]).unwrap().output, Output::Token);
         assert_eq!(run(&["-v", "--verbose"]).unwrap().verbose, 2);
         assert_eq!(run(&["-vv"]).unwrap().verbose, 2);
+    }
+
+    #[test]
+    fn no_cache_turns_the_host_level_off() {
+        let invocation = run(&["--cache-dir", "/tmp/x", "--no-cache"]).unwrap();
+        assert_eq!(invocation.settings.last(), Some(&("cache_dir", "none".to_owned())));
+        assert!(run(&["--no-cache=yes"]).unwrap_err().contains("takes no value"));
     }
 }

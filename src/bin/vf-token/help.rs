@@ -4,7 +4,7 @@ use std::fmt::Write as _;
 
 use vidiflow_auth::{OPTION_KEYS, OptionKey, Status, ValueKind, env_var_name};
 
-use super::args::{SECRET_STDIN_FLAG, flag_name};
+use super::args::{NO_CACHE_FLAG, SECRET_STDIN_FLAG, flag_name};
 
 /// Exit status when a token was printed.
 pub const EXIT_OK: u8 = 0;
@@ -96,6 +96,8 @@ default and ignores the variable. Boolean options alone mean true.
         out,
         "  --{SECRET_STDIN_FLAG}
         Read the client secret from the first line of standard input (echo is off on a terminal).
+  --{NO_CACHE_FLAG}
+        Skip the host-level token cache (same as --cache-dir none): ask the authority.
 
 The client secret: from VF_CLIENT_SECRET or VF_CLIENT_SECRET_FILE, or --client-secret-file PATH,
 or --client-secret-stdin. A secret flag replaces both variables. --client-secret VALUE works but
