@@ -39,10 +39,15 @@ fn main() {
 /// cargo links the library, moments later. Best effort: a read-only or unusual target directory
 /// only costs the convenience.
 fn link_soname_in_profile_dir(out_dir: &std::path::Path, soname: &str) {
-    // OUT_DIR is <profile dir>/build/<package>-<hash>/out.
+    // OUT_DIR is <profile dir>/build/<package>-<hash>/out; anything else (a separate build
+    // directory, say) is left alone rather than guessed at.
     let Some(profile_dir) = out_dir.ancestors().nth(3) else {
         return;
     };
+    let build_dir = out_dir.ancestors().nth(2).and_then(|dir| dir.file_name());
+    if build_dir != Some(std::ffi::OsStr::new("build")) {
+        return;
+    }
     let link = profile_dir.join(soname);
     if std::fs::symlink_metadata(&link).is_err() {
         #[cfg(unix)]

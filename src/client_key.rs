@@ -13,7 +13,7 @@ use ring::{
     rand::{SecureRandom, SystemRandom},
     signature::{self, EcdsaKeyPair, KeyPair, RsaKeyPair},
 };
-use rustls::pki_types::{CertificateDer, PrivateKeyDer, pem::PemObject};
+use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use serde_json::{Value, json};
 use zeroize::Zeroizing;
 
@@ -22,6 +22,7 @@ use crate::{
     error::{Error, Result, Status},
     oauth::form::{base64_len, push_base64},
     secret::Secret,
+    wipe::{io_reason, read_to_end},
 };
 
 /// How long a client assertion is valid: long enough for clock skew and a slow network, short
@@ -75,11 +76,26 @@ pub struct ClientKey {
     signer: Signer,
     alg: SigningAlg,
     key_id: Option<String>,
-    /// The certificate of the key, DER, when one was given.
-    certificate: Option<Vec<u8>>,
-    /// The key as read (DER), for the TLS handshake and as the material shared cache levels
-    /// derive their keys from.
-    der: PrivateKeyDer<'static>,
+    /// The certificate of the key, then any intermediate certificates, DER; empty when no
+    /// certificate was given.
+    chain: Vec<Vec<u8>>,
+    /// The key as read (DER) and its PEM form, for the TLS handshake. Wiped on drop.
+    der: Zeroizing<Vec<u8>>,
+    form: KeyForm,
+    /// The key whatever file encoding it came in (RSA: PKCS#1; EC: curve and private scalar):
+    /// what the cache key's fingerprint and shared cache levels derive from. Wiped on drop.
+    canonical: Zeroizing<Vec<u8>>,
+}
+
+/// The three encodings of a private key in PEM, by label.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum KeyForm {
+    /// `RSA PRIVATE KEY`
+    Pkcs1,
+    /// `PRIVATE KEY`
+    Pkcs8,
+    /// `EC PRIVATE KEY`
+    Sec1,
 }
 
 impl fmt::Debug for ClientKey {
@@ -98,15 +114,8 @@ impl ClientKey {
         signing_alg: Option<SigningAlg>,
     ) -> Result<ClientKey> {
         let pem = read("private_key_file", key_file)?;
-        let der = PrivateKeyDer::from_pem_slice(&pem).map_err(|_| {
-            let encrypted = String::from_utf8_lossy(&pem).contains("ENCRYPTED");
-            Error::config(if encrypted {
-                "option 'private_key_file': the key is encrypted with a passphrase, which is not supported; decrypt it (openssl pkey -in KEY -out PLAIN) and protect the file with permissions"
-            } else {
-                "option 'private_key_file': the file holds no private key (expected PEM: PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)"
-            })
-        })?;
-        let signer = signer_for(&der)?;
+        let (form, der) = private_key_block(&pem)?;
+        let (signer, canonical) = signer_for(form, &der)?;
         let alg = match (&signer, signing_alg) {
             (Signer::Rsa(_), None) => SigningAlg::Rs256,
             (Signer::Rsa(_), Some(alg @ (SigningAlg::Rs256 | SigningAlg::Ps256))) => alg,
@@ -124,38 +133,49 @@ impl ClientKey {
                 )));
             }
         };
-        let certificate = match certificate_file {
-            None => None,
-            Some(path) => Some(read_certificate(path, public_key(&signer))?),
+        let chain = match certificate_file {
+            None => Vec::new(),
+            Some(path) => read_chain(path, &public_key(&signer))?,
         };
         Ok(ClientKey {
             signer,
             alg,
             key_id: key_id.map(str::to_owned),
-            certificate,
+            chain,
             der,
+            form,
+            canonical,
         })
     }
 
-    /// The key's DER, then its certificate's, in Base64: what the cache key's fingerprint and
-    /// shared cache levels derive from, as they do from a client secret. A new certificate for
-    /// the same key (another identity under tls_client_auth) is another cache entry. Built at
-    /// its final size, so no unwiped copy is left behind.
+    /// The key (in one encoding, whatever the file's) and its certificates, in Base64: what the
+    /// cache key's fingerprint and shared cache levels derive from, as they do from a client
+    /// secret. The same key in PKCS#1 or PKCS#8 is one identity; a new certificate for it
+    /// (another identity under tls_client_auth) is another. Built at its final size, so no
+    /// unwiped copy is left behind.
     pub fn material(&self) -> Secret {
-        let key = self.der.secret_der();
-        let certificate = self.certificate.as_deref().unwrap_or_default();
-        let mut text = Zeroizing::new(String::with_capacity(
-            base64_len(key.len()) + base64_len(certificate.len()),
-        ));
-        push_base64(&mut text, key);
-        push_base64(&mut text, certificate);
+        let length = base64_len(self.canonical.len()) + self.chain.iter().map(|c| base64_len(c.len())).sum::<usize>();
+        let mut text = Zeroizing::new(String::with_capacity(length));
+        push_base64(&mut text, &self.canonical);
+        for certificate in &self.chain {
+            push_base64(&mut text, certificate);
+        }
         Secret::new(std::mem::take(&mut *text))
     }
 
     /// The certificate chain and key for a TLS client handshake, if a certificate was given.
+    /// The key is a copy that rustls keeps (and does not wipe) for the client's lifetime.
     pub fn tls_identity(&self) -> Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)> {
-        let certificate = self.certificate.as_ref()?;
-        Some((vec![CertificateDer::from(certificate.clone())], self.der.clone_key()))
+        if self.chain.is_empty() {
+            return None;
+        }
+        let chain = self.chain.iter().map(|der| CertificateDer::from(der.clone())).collect();
+        let key = match self.form {
+            KeyForm::Pkcs1 => PrivateKeyDer::Pkcs1(self.der.to_vec().into()),
+            KeyForm::Pkcs8 => PrivateKeyDer::Pkcs8(self.der.to_vec().into()),
+            KeyForm::Sec1 => PrivateKeyDer::Sec1(self.der.to_vec().into()),
+        };
+        Some((chain, key))
     }
 
     /// A fresh client assertion (RFC 7523 §2.2): `iss` = `sub` = `client_id`, `aud` =
@@ -172,13 +192,20 @@ impl ClientKey {
         if let Some(kid) = &self.key_id {
             header["kid"] = Value::from(kid.as_str());
         }
-        if let Some(certificate) = &self.certificate {
+        if let Some(certificate) = self.chain.first() {
             header["x5t"] = Value::from(base64url(
                 digest::digest(&digest::SHA1_FOR_LEGACY_USE_ONLY, certificate).as_ref(),
             ));
-            let mut standard = String::new();
-            push_base64(&mut standard, certificate);
-            header["x5c"] = json!([standard]);
+            let encoded: Vec<String> = self
+                .chain
+                .iter()
+                .map(|der| {
+                    let mut standard = String::with_capacity(base64_len(der.len()));
+                    push_base64(&mut standard, der);
+                    standard
+                })
+                .collect();
+            header["x5c"] = json!(encoded);
         }
         let audience = match audiences {
             [one] => Value::from(one.as_str()),
@@ -190,6 +217,7 @@ impl ClientKey {
             "aud": audience,
             "jti": jti.iter().map(|b| format!("{b:02x}")).collect::<String>(),
             "iat": iat,
+            "nbf": iat,
             "exp": iat + ASSERTION_LIFETIME_SECS,
         });
         let mut signing_input = base64url(header.to_string().as_bytes());
@@ -222,75 +250,186 @@ impl ClientKey {
     }
 }
 
+/// Longest key or certificate file read: a guard against `/dev/zero` and pasted-over paths.
+const MAX_FILE_BYTES: u64 = 64 * 1024;
+
 fn read(option: &str, path: &Path) -> Result<Zeroizing<Vec<u8>>> {
-    std::fs::read(path).map(Zeroizing::new).map_err(|error| {
+    let unreadable = |error: &std::io::Error| {
         Error::config(format!(
-            "option '{option}': cannot read the file it names ({})",
-            describe_io(&error)
+            "option '{option}': the file it names cannot be read: {}",
+            io_reason(error)
         ))
-    })
+    };
+    let file = std::fs::File::open(path).map_err(|error| unreadable(&error))?;
+    // Grown by moving to a wiped buffer, never by realloc: the file may be a private key.
+    let bytes = read_to_end(file, MAX_FILE_BYTES + 1).map_err(|error| unreadable(&error))?;
+    if bytes.len() as u64 > MAX_FILE_BYTES {
+        return Err(Error::config(format!(
+            "option '{option}': the file it names is larger than {} KiB; not a PEM key or certificate",
+            MAX_FILE_BYTES / 1024
+        )));
+    }
+    Ok(bytes)
 }
 
-/// The kind of I/O failure, without the OS message (which may repeat the path).
-fn describe_io(error: &std::io::Error) -> &'static str {
-    match error.kind() {
-        std::io::ErrorKind::NotFound => "no such file",
-        std::io::ErrorKind::PermissionDenied => "permission denied",
-        std::io::ErrorKind::IsADirectory => "it is a directory",
-        _ => "read error",
+/// The PEM blocks of `text`: label and decoded bytes, each decoded into a buffer of its exact
+/// size (a key is never left behind in a freed, grown buffer). `None` for malformed Base64.
+fn pem_blocks(text: &[u8]) -> Option<Vec<(String, Zeroizing<Vec<u8>>)>> {
+    let mut blocks = Vec::new();
+    let mut lines = text.split(|b| *b == b'\n').map(|line| line.trim_ascii());
+    while let Some(line) = lines.next() {
+        let Some(label) = line.strip_prefix(b"-----BEGIN ").and_then(|l| l.strip_suffix(b"-----")) else {
+            continue;
+        };
+        let label = String::from_utf8_lossy(label).into_owned();
+        let end = format!("-----END {label}-----");
+        let body: Vec<&[u8]> = lines.by_ref().take_while(|line| *line != end.as_bytes()).collect();
+        // Headers such as "Proc-Type: 4,ENCRYPTED" (legacy encrypted PEM) hold a ':'.
+        if body.iter().any(|line| line.contains(&b':')) {
+            blocks.push((format!("{label} ENCRYPTED"), Zeroizing::new(Vec::new())));
+            continue;
+        }
+        blocks.push((label, decode_base64(&body)?));
     }
+    Some(blocks)
+}
+
+/// Standard Base64 (padding optional) spread over `lines`, into a buffer of its exact size.
+fn decode_base64(lines: &[&[u8]]) -> Option<Zeroizing<Vec<u8>>> {
+    fn value(byte: u8) -> Option<u32> {
+        match byte {
+            b'A'..=b'Z' => Some(u32::from(byte - b'A')),
+            b'a'..=b'z' => Some(u32::from(byte - b'a') + 26),
+            b'0'..=b'9' => Some(u32::from(byte - b'0') + 52),
+            b'+' => Some(62),
+            b'/' => Some(63),
+            _ => None,
+        }
+    }
+    let digits = || {
+        lines
+            .iter()
+            .flat_map(|line| line.iter().copied())
+            .filter(|b| !b.is_ascii_whitespace() && *b != b'=')
+    };
+    let count = digits().count();
+    if count % 4 == 1 {
+        return None;
+    }
+    let mut out = Zeroizing::new(Vec::with_capacity(count * 3 / 4));
+    let (mut bits, mut held) = (0u32, 0);
+    for byte in digits() {
+        bits = (bits << 6 | value(byte)?) & 0xff_ffff;
+        held += 6;
+        if held >= 8 {
+            held -= 8;
+            out.push((bits >> held) as u8);
+        }
+    }
+    Some(out)
+}
+
+/// The first private key in `pem`, its form and DER.
+fn private_key_block(pem: &[u8]) -> Result<(KeyForm, Zeroizing<Vec<u8>>)> {
+    let malformed = || Error::config("option 'private_key_file': the file is not valid PEM (bad Base64)");
+    for (label, der) in pem_blocks(pem).ok_or_else(malformed)? {
+        let form = match label.as_str() {
+            "RSA PRIVATE KEY" => KeyForm::Pkcs1,
+            "PRIVATE KEY" => KeyForm::Pkcs8,
+            "EC PRIVATE KEY" => KeyForm::Sec1,
+            encrypted if encrypted.contains("ENCRYPTED") => {
+                return Err(Error::config(
+                    "option 'private_key_file': the key is encrypted with a passphrase, which is not supported; decrypt it (openssl pkey -in KEY -out PLAIN) and protect the file with permissions",
+                ));
+            }
+            _ => continue,
+        };
+        return Ok((form, der));
+    }
+    Err(Error::config(
+        "option 'private_key_file': the file holds no private key (expected PEM: PRIVATE KEY, RSA PRIVATE KEY or EC PRIVATE KEY)",
+    ))
 }
 
 const UNSUPPORTED_KEY: &str =
-    "option 'private_key_file': unsupported key (RSA of 2048 to 8192 bits, or EC P-256 or P-384, are supported)";
+    "option 'private_key_file': unsupported key (RSA of 2048 to 4096 bits, or EC P-256 or P-384, are supported)";
 
-fn signer_for(der: &PrivateKeyDer<'_>) -> Result<Signer> {
+/// The signer for a key, and the key in one canonical encoding (see [`ClientKey::material`]).
+fn signer_for(form: KeyForm, der: &[u8]) -> Result<(Signer, Zeroizing<Vec<u8>>)> {
     let random = SystemRandom::new();
     let unsupported = || Error::config(UNSUPPORTED_KEY);
-    match der {
-        PrivateKeyDer::Pkcs1(key) => RsaKeyPair::from_der(key.secret_pkcs1_der())
-            .map(Signer::Rsa)
-            .map_err(|_| unsupported()),
-        PrivateKeyDer::Pkcs8(key) => {
-            let bytes = key.secret_pkcs8_der();
-            if let Ok(rsa) = RsaKeyPair::from_pkcs8(bytes) {
-                return Ok(Signer::Rsa(rsa));
+    match form {
+        KeyForm::Pkcs1 => {
+            let rsa = RsaKeyPair::from_der(der).map_err(|_| unsupported())?;
+            Ok((Signer::Rsa(rsa), Zeroizing::new(der.to_vec())))
+        }
+        KeyForm::Pkcs8 => {
+            // PrivateKeyInfo: SEQUENCE { version, algorithm, OCTET STRING privateKey, ... }
+            let inner = der_element(der, 0x30)
+                .and_then(|(info, _)| der_element(info, 0x02))
+                .and_then(|(_, rest)| der_element(rest, 0x30))
+                .and_then(|(_, rest)| der_element(rest, 0x04))
+                .map(|(inner, _)| inner)
+                .ok_or_else(unsupported)?;
+            if let Ok(rsa) = RsaKeyPair::from_pkcs8(der) {
+                return Ok((Signer::Rsa(rsa), Zeroizing::new(inner.to_vec())));
             }
             for (alg, curve) in [
                 (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, SigningAlg::Es256),
                 (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, SigningAlg::Es384),
             ] {
-                if let Ok(ec) = EcdsaKeyPair::from_pkcs8(alg, bytes, &random) {
-                    return Ok(Signer::Ecdsa(ec, curve));
+                if let Ok(ec) = EcdsaKeyPair::from_pkcs8(alg, der, &random) {
+                    let scalar = sec1_private_scalar(inner).ok_or_else(unsupported)?;
+                    return Ok((Signer::Ecdsa(ec, curve), canonical_ec(curve, scalar)));
                 }
             }
             Err(unsupported())
         }
-        PrivateKeyDer::Sec1(key) => sec1_signer(key.secret_sec1_der(), &random).ok_or_else(unsupported),
-        _ => Err(unsupported()),
+        KeyForm::Sec1 => sec1_signer(der, &random),
     }
 }
 
-/// An EC key in SEC1 form (RFC 5915): `SEQUENCE { 1, privateKey, [0] curve, [1] publicKey }`.
-fn sec1_signer(der: &[u8], random: &SystemRandom) -> Option<Signer> {
-    const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
-    const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+/// `[curve] scalar`: an EC key's canonical form.
+fn canonical_ec(curve: SigningAlg, scalar: &[u8]) -> Zeroizing<Vec<u8>> {
+    let mut canonical = Zeroizing::new(Vec::with_capacity(1 + scalar.len()));
+    canonical.push(if curve == SigningAlg::Es384 { 2 } else { 1 });
+    canonical.extend_from_slice(scalar);
+    canonical
+}
+
+/// The privateKey of an ECPrivateKey (RFC 5915).
+fn sec1_private_scalar(der: &[u8]) -> Option<&[u8]> {
     let (key, _) = der_element(der, 0x30)?;
     let (_, rest) = der_element(key, 0x02)?;
-    let (private, rest) = der_element(rest, 0x04)?;
-    let (curve, rest) = der_element(rest, 0xa0)?;
-    let (curve, _) = der_element(curve, 0x06)?;
-    let (public, _) = der_element(rest, 0xa1)?;
-    let (public, _) = der_element(public, 0x03)?;
-    let public = public.get(1..)?; // the BIT STRING's unused-bits byte
+    der_element(rest, 0x04).map(|(scalar, _)| scalar)
+}
+
+/// An EC key in SEC1 form (RFC 5915): `SEQUENCE { 1, privateKey, [0] curve, [1] publicKey }`.
+fn sec1_signer(der: &[u8], random: &SystemRandom) -> Result<(Signer, Zeroizing<Vec<u8>>)> {
+    const P256: &[u8] = &[0x2a, 0x86, 0x48, 0xce, 0x3d, 0x03, 0x01, 0x07];
+    const P384: &[u8] = &[0x2b, 0x81, 0x04, 0x00, 0x22];
+    let unsupported = || Error::config(UNSUPPORTED_KEY);
+    let (key, _) = der_element(der, 0x30).ok_or_else(unsupported)?;
+    let (_, rest) = der_element(key, 0x02).ok_or_else(unsupported)?;
+    let (private, rest) = der_element(rest, 0x04).ok_or_else(unsupported)?;
+    let (curve, rest) = der_element(rest, 0xa0).ok_or_else(unsupported)?;
+    let (curve, _) = der_element(curve, 0x06).ok_or_else(unsupported)?;
+    let public = der_element(rest, 0xa1)
+        .and_then(|(public, _)| der_element(public, 0x03))
+        .and_then(|(bits, _)| bits.get(1..)) // the BIT STRING's unused-bits byte
+        .ok_or_else(|| {
+            Error::config(
+                "option 'private_key_file': the EC key holds no public key; write it out with it (openssl ec -in KEY -out KEY.full)",
+            )
+        })?;
     let (alg, name) = match curve {
         P256 => (&signature::ECDSA_P256_SHA256_FIXED_SIGNING, SigningAlg::Es256),
         P384 => (&signature::ECDSA_P384_SHA384_FIXED_SIGNING, SigningAlg::Es384),
-        _ => return None,
+        _ => return Err(unsupported()),
     };
-    EcdsaKeyPair::from_private_key_and_public_key(alg, private, public, random)
-        .ok()
-        .map(|key| Signer::Ecdsa(key, name))
+    let signer =
+        EcdsaKeyPair::from_private_key_and_public_key(alg, private, public, random).map_err(|_| unsupported())?;
+    Ok((Signer::Ecdsa(signer, name), canonical_ec(name, private)))
 }
 
 /// The public key as it appears in a certificate's subjectPublicKey: PKCS#1 RSAPublicKey for
@@ -302,21 +441,30 @@ fn public_key(signer: &Signer) -> Vec<u8> {
     }
 }
 
-/// The first certificate in the PEM file, which must be for `public_key`.
-fn read_certificate(path: &Path, public_key: Vec<u8>) -> Result<Vec<u8>> {
+/// Every certificate in the PEM file, in order; the first must be for `public_key`.
+fn read_chain(path: &Path, public_key: &[u8]) -> Result<Vec<Vec<u8>>> {
     let pem = read("client_certificate_file", path)?;
-    let certificate = CertificateDer::from_pem_slice(&pem).map_err(|_| {
-        Error::config("option 'client_certificate_file': the file holds no PEM certificate (BEGIN CERTIFICATE)")
-    })?;
-    let certified = subject_public_key(certificate.as_ref()).ok_or_else(|| {
+    let malformed = || Error::config("option 'client_certificate_file': the file is not valid PEM (bad Base64)");
+    let chain: Vec<Vec<u8>> = pem_blocks(&pem)
+        .ok_or_else(malformed)?
+        .into_iter()
+        .filter(|(label, _)| label == "CERTIFICATE")
+        .map(|(_, der)| der.to_vec())
+        .collect();
+    let Some(first) = chain.first() else {
+        return Err(Error::config(
+            "option 'client_certificate_file': the file holds no PEM certificate (BEGIN CERTIFICATE)",
+        ));
+    };
+    let certified = subject_public_key(first).ok_or_else(|| {
         Error::config("option 'client_certificate_file': the certificate cannot be read (malformed DER)")
     })?;
-    if certified != public_key.as_slice() {
+    if certified != public_key {
         return Err(Error::config(
-            "option 'client_certificate_file': the certificate is not for the key in private_key_file",
+            "option 'client_certificate_file': the first certificate is not for the key in private_key_file",
         ));
     }
-    Ok(certificate.as_ref().to_vec())
+    Ok(chain)
 }
 
 /// The subjectPublicKey bits of an X.509 certificate (RFC 5280 §4.1).

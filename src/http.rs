@@ -4,11 +4,11 @@
 
 use std::time::{Duration, Instant, SystemTime};
 
-use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+use rustls::pki_types::CertificateDer;
 use ureq::{
     Agent,
     http::{HeaderValue, Response, header},
-    tls::{Certificate, ClientCert, PemItem, PrivateKey, RootCerts, TlsConfig},
+    tls::{PemItem, RootCerts, TlsConfig},
     unversioned::{
         resolver::DefaultResolver,
         transport::{ConnectProxyConnector, Connector, TcpConnector},
@@ -18,7 +18,6 @@ use zeroize::Zeroizing;
 
 use crate::{
     error::{Error, Result, Status},
-    oauth::form::{base64_len, push_base64},
     options::{ProxySetting, Settings},
     proxy::{EnvironmentProxies, ProxyUrl},
     tls::PinningTlsConnector,
@@ -73,26 +72,27 @@ impl Http {
             ProxySetting::Direct => Proxies::Direct,
             ProxySetting::Url(url) => Proxies::Fixed(url.clone()),
         };
-        // With a ca_file, our own TLS connector does the handshake (see `tls`); the config's
-        // root certificates are then not used.
         // The certificate and key a TLS client method presents in every handshake.
         let identity = settings
             .client_key
             .as_ref()
             .filter(|_| settings.auth_method.is_mutual_tls())
             .and_then(|key| key.tls_identity());
-        let pinning = match &settings.ca_file {
-            None => None,
-            Some(path) => {
+        // With a ca_file or a client certificate, our own TLS connector does the handshake (see
+        // `tls`), trusting the system's roots (and the file's); otherwise ureq's, with the
+        // platform verifier.
+        let own_tls = match (&settings.ca_file, identity) {
+            (None, None) => None,
+            (Some(path), identity) => {
                 let (roots, pinned) = system_and_extra_roots(path.path())?;
-                let identity = identity.as_ref().map(|(chain, key)| (chain.clone(), key.clone_key()));
                 Some(PinningTlsConnector::new(roots, pinned, identity)?)
             }
+            (None, identity @ Some(_)) => {
+                let roots = rustls_native_certs::load_native_certs().certs;
+                Some(PinningTlsConnector::new(roots, Vec::new(), identity)?)
+            }
         };
-        let mut tls = TlsConfig::builder().root_certs(RootCerts::PlatformVerifier);
-        if let Some((chain, key)) = &identity {
-            tls = tls.client_cert(Some(ureq_client_cert(chain, key)?));
-        }
+        let tls = TlsConfig::builder().root_certs(RootCerts::PlatformVerifier);
         let config = Agent::config_builder()
             .http_status_as_error(false)
             .max_redirects(0)
@@ -105,7 +105,7 @@ impl Http {
             .accept("application/json")
             .tls_config(tls.build())
             .build();
-        let agent = match pinning {
+        let agent = match own_tls {
             None => config.into(),
             Some(tls) => {
                 let connector = ().chain(ConnectProxyConnector::default()).chain(TcpConnector::default()).chain(tls);
@@ -183,33 +183,6 @@ fn wiped_header_value(value: &str) -> Result<HeaderValue> {
     let owned = WipedBytes(Zeroizing::new(value.as_bytes().to_vec()));
     HeaderValue::from_maybe_shared(bytes::Bytes::from_owner(owned))
         .map_err(|_| Error::new(Status::Internal, "the Authorization header value is not valid"))
-}
-
-/// A TLS client identity as ureq's own TLS setup takes it. ureq names the kind of a key only
-/// through its PEM label, so the key goes back to PEM (in wiped memory).
-fn ureq_client_cert(chain: &[CertificateDer<'static>], key: &PrivateKeyDer<'static>) -> Result<ClientCert> {
-    let label = match key {
-        PrivateKeyDer::Pkcs1(_) => "RSA PRIVATE KEY",
-        PrivateKeyDer::Sec1(_) => "EC PRIVATE KEY",
-        _ => "PRIVATE KEY",
-    };
-    let (begin, end) = (
-        format!("-----BEGIN {label}-----\n"),
-        format!("\n-----END {label}-----\n"),
-    );
-    // At its final size: a growing buffer would leave unwiped copies of the key behind.
-    let der = key.secret_der();
-    let mut pem = Zeroizing::new(String::with_capacity(begin.len() + base64_len(der.len()) + end.len()));
-    pem.push_str(&begin);
-    push_base64(&mut pem, der);
-    pem.push_str(&end);
-    let key = PrivateKey::from_pem(pem.as_bytes())
-        .map_err(|_| Error::config("option 'private_key_file': TLS cannot use the key"))?;
-    let chain: Vec<Certificate<'static>> = chain
-        .iter()
-        .map(|der| Certificate::from_der(der.as_ref()).to_owned())
-        .collect();
-    Ok(ClientCert::new_with_certs(&chain, key))
 }
 
 fn remaining(deadline: Instant, url: &str) -> Result<Duration> {

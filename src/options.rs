@@ -573,6 +573,13 @@ impl Options {
         }
     }
 
+    fn endpoint_is_https(&self) -> bool {
+        self.token_endpoint
+            .as_ref()
+            .or(self.authority.as_ref())
+            .is_some_and(HttpUrl::is_https)
+    }
+
     fn resolve_client_key(&self) -> Result<ClientKey> {
         let method = self.auth_method.name();
         if self.client_secret.is_some() || self.client_secret_file.is_some() {
@@ -585,6 +592,16 @@ impl Options {
             .as_ref()
             .map(OptionPath::path)
             .ok_or_else(|| Error::config(format!("auth_method={method} needs 'private_key_file'")))?;
+        if self.auth_method.is_mutual_tls() && !self.endpoint_is_https() {
+            return Err(Error::config(format!(
+                "auth_method={method} presents the certificate in the TLS handshake, so the authority (or token_endpoint) must be https"
+            )));
+        }
+        if self.auth_method.is_mutual_tls() && (self.key_id.is_some() || self.signing_alg.is_some()) {
+            return Err(Error::config(format!(
+                "'key_id' and 'signing_alg' are for private_key_jwt assertions; auth_method={method} sends none: unset them"
+            )));
+        }
         if self.auth_method.is_mutual_tls() && self.client_certificate_file.is_none() {
             return Err(Error::config(format!(
                 "auth_method={method} needs 'client_certificate_file' (the certificate presented in the TLS handshake)"

@@ -170,21 +170,27 @@ impl ServerCertVerifier for PinningVerifier {
             Ok(verified) => return Ok(verified),
             Err(refused) => refused,
         };
-        if !self.pinned.iter().any(|pinned| pinned.as_ref() == end_entity.as_ref()) {
-            // WebPKI's name for this is CaUsedAsEndEntity, which reads as the wrong diagnosis.
-            if format!("{refused:?}").contains("CaUsedAsEndEntity") {
-                return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
-                    rustls::OtherError(Arc::new(SelfSignedNotPinned)),
-                )));
-            }
+        // Only WebPKI's one objection to a self-signed server certificate is answered here:
+        // that it is marked as a CA. Any other refusal stands.
+        if !format!("{refused:?}").contains("CaUsedAsEndEntity") {
             return Err(refused);
         }
-        // The caller named this exact certificate: trust it as itself, nothing else relaxed.
-        let named = verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name);
+        if !self.pinned.iter().any(|pinned| pinned.as_ref() == end_entity.as_ref()) {
+            // WebPKI's name for this reads as the wrong diagnosis.
+            return Err(rustls::Error::InvalidCertificate(CertificateError::Other(
+                rustls::OtherError(Arc::new(SelfSignedNotPinned)),
+            )));
+        }
+        // The caller named this exact certificate: trust it as itself; its purpose, host name
+        // and dates are still checked.
         let fields = CertificateFields::parse(end_entity.as_ref())
             .ok_or(rustls::Error::InvalidCertificate(CertificateError::BadEncoding))?;
+        if !fields.server_auth_allowed {
+            return Err(rustls::Error::InvalidCertificate(CertificateError::InvalidPurpose));
+        }
+        let named = verify_server_name(&ParsedCertificate::try_from(end_entity)?, server_name);
         // Without subjectAltName, the common name is the host name, as OpenSSL (curl) and .NET
-        // take it: `openssl req -x509 -subj /CN=host` makes such certificates.
+        // take it for DNS names: `openssl req -x509 -subj /CN=host` makes such certificates.
         if named.is_err() && (fields.has_subject_alt_name || !fields.common_name_is(server_name)) {
             return named.map(|()| ServerCertVerified::assertion());
         }
@@ -243,6 +249,8 @@ struct CertificateFields<'a> {
     not_after: i64,
     common_name: Option<&'a [u8]>,
     has_subject_alt_name: bool,
+    /// No extendedKeyUsage, or one that allows serverAuth.
+    server_auth_allowed: bool,
 }
 
 impl<'a> CertificateFields<'a> {
@@ -262,10 +270,19 @@ impl<'a> CertificateFields<'a> {
         let (subject, rest) = der_element(rest, 0x30)?;
         let (_, mut rest) = der_element(rest, 0x30)?; // subjectPublicKeyInfo
         let mut has_subject_alt_name = false;
+        let mut server_auth_allowed = true;
         while let Some(&tag) = rest.first() {
             let (contents, next) = der_element(rest, tag)?;
             if tag == 0xa3 {
-                has_subject_alt_name = extension_ids(contents)?.any(|id| id == SUBJECT_ALT_NAME);
+                for (id, value) in extensions(contents)? {
+                    if id == SUBJECT_ALT_NAME {
+                        has_subject_alt_name = true;
+                    } else if id == EXTENDED_KEY_USAGE {
+                        server_auth_allowed = key_purposes(value)?
+                            .iter()
+                            .any(|purpose| *purpose == SERVER_AUTH || *purpose == ANY_EXTENDED_KEY_USAGE);
+                    }
+                }
             }
             rest = next;
         }
@@ -274,6 +291,7 @@ impl<'a> CertificateFields<'a> {
             not_after,
             common_name: common_name(subject)?,
             has_subject_alt_name,
+            server_auth_allowed,
         })
     }
 
@@ -289,32 +307,52 @@ impl<'a> CertificateFields<'a> {
         }
     }
 
-    /// The common name equals the host name (ASCII case ignored) or the IP address as text.
+    /// The common name equals the DNS host name (ASCII case ignored).
     fn common_name_is(&self, server_name: &ServerName<'_>) -> bool {
-        let wanted = match server_name {
-            ServerName::DnsName(name) => name.as_ref().to_owned(),
-            ServerName::IpAddress(address) => std::net::IpAddr::from(*address).to_string(),
-            _ => return false,
+        // DNS names only: OpenSSL never takes an IP address from the common name.
+        let ServerName::DnsName(wanted) = server_name else {
+            return false;
         };
         self.common_name
-            .is_some_and(|name| name.eq_ignore_ascii_case(wanted.as_bytes()))
+            .is_some_and(|name| name.eq_ignore_ascii_case(wanted.as_ref().as_bytes()))
     }
 }
 
 /// DER of the object identifiers 2.5.29.17 (subjectAltName) and 2.5.4.3 (commonName).
 const SUBJECT_ALT_NAME: &[u8] = &[0x55, 0x1d, 0x11];
 const COMMON_NAME: &[u8] = &[0x55, 0x04, 0x03];
+/// 2.5.29.37 (extendedKeyUsage), 1.3.6.1.5.5.7.3.1 (serverAuth), 2.5.29.37.0 (any purpose).
+const EXTENDED_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25];
+const SERVER_AUTH: &[u8] = &[0x2b, 0x06, 0x01, 0x05, 0x05, 0x07, 0x03, 0x01];
+const ANY_EXTENDED_KEY_USAGE: &[u8] = &[0x55, 0x1d, 0x25, 0x00];
 
-/// The object identifiers of the extensions in `[3] { SEQUENCE OF Extension }`.
-fn extension_ids(explicit: &[u8]) -> Option<impl Iterator<Item = &[u8]>> {
+/// The (object identifier, value) of each extension in `[3] { SEQUENCE OF Extension }`.
+fn extensions(explicit: &[u8]) -> Option<Vec<(&[u8], &[u8])>> {
     let (mut list, _) = der_element(explicit, 0x30)?;
-    let mut ids = Vec::new();
+    let mut found = Vec::new();
     while !list.is_empty() {
         let (extension, next) = der_element(list, 0x30)?;
-        ids.push(der_element(extension, 0x06)?.0);
+        let (id, mut rest) = der_element(extension, 0x06)?;
+        if rest.first() == Some(&0x01) {
+            rest = der_element(rest, 0x01)?.1; // critical
+        }
+        let (value, _) = der_element(rest, 0x04)?;
+        found.push((id, value));
         list = next;
     }
-    Some(ids.into_iter())
+    Some(found)
+}
+
+/// The purposes in an extendedKeyUsage value: `SEQUENCE OF OBJECT IDENTIFIER`.
+fn key_purposes(value: &[u8]) -> Option<Vec<&[u8]>> {
+    let (mut list, _) = der_element(value, 0x30)?;
+    let mut purposes = Vec::new();
+    while !list.is_empty() {
+        let (purpose, next) = der_element(list, 0x06)?;
+        purposes.push(purpose);
+        list = next;
+    }
+    Some(purposes)
 }
 
 /// The (last) common name in a Name, if any; `None` when the Name is malformed.
@@ -377,6 +415,7 @@ mod tests {
         );
         assert_eq!(fields.common_name, Some(&b"localhost"[..]));
         assert!(fields.has_subject_alt_name);
+        assert!(fields.server_auth_allowed);
         let name = |text: &str| ServerName::try_from(text.to_owned()).unwrap();
         assert!(fields.common_name_is(&name("LOCALHOST")));
         assert!(!fields.common_name_is(&name("127.0.0.1")));

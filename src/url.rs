@@ -94,12 +94,20 @@ impl HttpUrl {
     /// Compares two URLs the way an issuer is compared: scheme and host ignoring case, a
     /// trailing slash ignored, the rest exact.
     pub fn same_issuer(&self, other: &HttpUrl) -> bool {
-        fn path_of(url: &HttpUrl) -> &str {
-            let after_scheme = url.text.split_once("://").map_or("", |(_, rest)| rest);
-            let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
-            path.trim_end_matches('/')
-        }
-        self.same_origin(other) && path_of(self) == path_of(other)
+        self.same_origin(other) && self.issuer_path() == other.issuer_path()
+    }
+
+    /// The same issuer but for the host name or port: the same server reached another way, as
+    /// IdentityServer3 behind Service Fabric's reverse proxy names itself.
+    pub fn same_issuer_elsewhere(&self, other: &HttpUrl) -> bool {
+        self.https == other.https && !self.same_origin(other) && self.issuer_path() == other.issuer_path()
+    }
+
+    /// The path, without trailing slashes.
+    fn issuer_path(&self) -> &str {
+        let after_scheme = self.text.split_once("://").map_or("", |(_, rest)| rest);
+        let path = after_scheme.find('/').map_or("", |i| &after_scheme[i..]);
+        path.trim_end_matches('/')
     }
 
     /// `{self}/.well-known/openid-configuration`, appended after any path the URL has.

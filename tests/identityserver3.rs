@@ -219,7 +219,7 @@ fn missing_scope_is_identityserver3s_invalid_scope_passed_through() {
 }
 
 #[test]
-fn body_credentials_win_over_basic_at_identityserver3() {
+fn client_secret_post_works_at_identityserver3_with_no_authorization_header() {
     // client_secret_post (the default) against IdentityServer3 works as the service documents.
     let authority = identityserver3();
     let options = with(authority.options(IDSRV3_CLIENT), &[("validate_issuer", "false")]);

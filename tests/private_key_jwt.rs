@@ -184,11 +184,12 @@ fn every_key_form_gets_a_token_with_the_algorithm_it_implies() {
         if let Some(signing_alg) = signing_alg {
             options = options.with("signing_alg", signing_alg).unwrap();
         }
-        let token = Client::new(&options)
-            .unwrap()
-            .token()
-            .unwrap_or_else(|error| panic!("{key}: {error}"));
+        let client = Client::new(&options).unwrap();
+        let token = client.token().unwrap_or_else(|error| panic!("{key}: {error}"));
         assert!(token.access_token().starts_with("eyJ"), "{key}");
+        // The next case may be the same key in another form, which is the same identity: drop
+        // the token so that it asks again.
+        assert!(client.invalidate(token.access_token()));
         let (header, claims, fields) = assertion(&authority, index);
         assert_eq!(header["alg"], alg, "{key}");
         assert_eq!(header["typ"], "JWT");
@@ -197,6 +198,7 @@ fn every_key_form_gets_a_token_with_the_algorithm_it_implies() {
         assert_eq!(claims["sub"], client_id);
         assert_eq!(claims["aud"], endpoint.as_str());
         assert_eq!(claims["exp"].as_u64().unwrap() - claims["iat"].as_u64().unwrap(), 60);
+        assert_eq!(claims["nbf"], claims["iat"]);
         assert_eq!(claims["jti"].as_str().unwrap().len(), 32);
         let names: Vec<&str> = fields.iter().map(|(name, _)| name.as_str()).collect();
         assert_eq!(
@@ -322,8 +324,8 @@ fn a_rotated_key_gets_its_own_token() {
     let new_token = new.token().unwrap();
     assert_ne!(old_token.access_token(), new_token.access_token());
     assert_eq!(authority.token_requests(), 2);
-    // The same key again (PKCS#1 form of it): the cached token.
-    let again = Client::new(&jwt_options(&authority, "vf-jwt-rotating", &keys.path("rsa8.pem"))).unwrap();
+    // The old key again, in its PKCS#1 form: the same key, so the cached token.
+    let again = Client::new(&jwt_options(&authority, "vf-jwt-rotating", &keys.path("rsa1.pem"))).unwrap();
     assert_eq!(again.token().unwrap().access_token(), old_token.access_token());
     assert_eq!(authority.token_requests(), 2);
 }
@@ -403,10 +405,29 @@ fn bad_keys_and_settings_are_config_errors_naming_the_option_never_the_key() {
         ),
         (
             base()
-                .with("auth_method", "tls_client_auth")
+                .with("authority", "https://localhost:1/core")
+                .and_then(|o| o.with("auth_method", "tls_client_auth"))
                 .and_then(|o| o.with("private_key_file", &rsa))
                 .unwrap(),
             "needs 'client_certificate_file'",
+        ),
+        (
+            base()
+                .with("auth_method", "tls_client_auth")
+                .and_then(|o| o.with("private_key_file", &rsa))
+                .and_then(|o| o.with("client_certificate_file", &keys.path("rsa8.crt")))
+                .unwrap(),
+            "must be https",
+        ),
+        (
+            base()
+                .with("authority", "https://localhost:1/core")
+                .and_then(|o| o.with("auth_method", "tls_client_auth"))
+                .and_then(|o| o.with("private_key_file", &rsa))
+                .and_then(|o| o.with("client_certificate_file", &keys.path("rsa8.crt")))
+                .and_then(|o| o.with("key_id", "k1"))
+                .unwrap(),
+            "'key_id' and 'signing_alg' are for private_key_jwt",
         ),
         (
             base()
@@ -598,7 +619,7 @@ fn vf_token_takes_the_key_by_flag_and_never_prints_it() {
     let stdout = String::from_utf8(good.stdout).unwrap();
     assert!(good.status.success(), "{}", String::from_utf8_lossy(&good.stderr));
     assert!(stdout.starts_with("Authorization: Bearer eyJ"), "{stdout}");
-    // Not a key: exit 10 + CONFIG, the option named, nothing of the file shown.
+    // Not a key: exit 12 (10 + CONFIG), the option named, nothing of the file shown.
     let bad = run("rsa8.crt");
     let stderr = String::from_utf8(bad.stderr).unwrap();
     assert_eq!(bad.status.code(), Some(12), "{stderr}");
@@ -610,4 +631,37 @@ fn vf_token_takes_the_key_by_flag_and_never_prints_it() {
     {
         assert!(!stderr.contains(&line[..16]) && !stdout.contains(&line[..16]));
     }
+}
+
+#[test]
+fn tls_client_auth_without_ca_file_trusts_the_system_roots() {
+    // vf-token in a process of its own, so that SSL_CERT_FILE (read with the system's roots)
+    // names the test CA without touching this process.
+    let keys = Keys::new("mtls-system");
+    let authority = mtls_authority(&keys);
+    let output = Command::new(env!("CARGO_BIN_EXE_vf-token"))
+        .args([
+            "--authority",
+            &authority.url,
+            "--client-id",
+            "vf-mtls",
+            "--scope",
+            "api1",
+        ])
+        .args([
+            "--auth-method",
+            "tls_client_auth",
+            "--private-key-file",
+            &keys.path("ec8.pem"),
+        ])
+        .args(["--client-certificate-file", &keys.path("client.pem"), "--header"])
+        .env("SSL_CERT_FILE", keys.path("server-ca.pem"))
+        .env("NO_PROXY", "*")
+        .env_remove("VF_CLIENT_SECRET")
+        .env_remove("VF_CA_FILE")
+        .output()
+        .expect("vf-token runs");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(stdout.starts_with("Authorization: Bearer eyJ"), "{stdout}");
 }

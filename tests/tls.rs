@@ -300,3 +300,20 @@ fn another_self_signed_certificate_in_ca_file_does_not_vouch_for_the_served_one(
         "{error}"
     );
 }
+
+#[test]
+fn a_pinned_certificate_for_another_purpose_is_refused() {
+    let pki = Pki::new("self-signed-purpose");
+    let extra = [
+        "-addext",
+        "subjectAltName=DNS:localhost",
+        "-addext",
+        "extendedKeyUsage=clientAuth",
+    ];
+    let (cert, key) = plain_self_signed(&pki.dir, "client-only", &extra);
+    let authority = serve(&cert, &key);
+    let options = options(&authority, &authority.url).with("ca_file", &cert).unwrap();
+    let error = Client::new(&options).unwrap().token().unwrap_err();
+    assert_eq!(error.status(), Status::Tls, "{error}");
+    assert!(error.message().contains("InvalidPurpose"), "{error}");
+}

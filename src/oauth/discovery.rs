@@ -74,13 +74,26 @@ impl Discovered {
     /// The token endpoint for the TLS client methods: the mTLS alias if the document has one
     /// (held to the same policy as the token endpoint), else the token endpoint.
     pub fn mutual_tls_endpoint(&self, key: &Key) -> Result<HttpUrl> {
-        let Some(alias) = &self.mtls_token_endpoint else {
-            return Ok(self.token_endpoint.clone());
+        let endpoint = match &self.mtls_token_endpoint {
+            None => self.token_endpoint.clone(),
+            Some(alias) => {
+                let alias = HttpUrl::parse(alias, "'mtls_endpoint_aliases.token_endpoint'")
+                    .map_err(|e| Error::new(Status::Discovery, e.message().to_owned()))?;
+                check_endpoint(&alias, &key.authority, &key.policy)?;
+                alias
+            }
         };
-        let alias = HttpUrl::parse(alias, "'mtls_endpoint_aliases.token_endpoint'")
-            .map_err(|e| Error::new(Status::Discovery, e.message().to_owned()))?;
-        check_endpoint(&alias, &key.authority, &key.policy)?;
-        Ok(alias)
+        // The certificate goes in the TLS handshake: over plain http there is none.
+        if !endpoint.is_https() {
+            return Err(Error::new(
+                Status::Discovery,
+                format!(
+                    "the token endpoint {} for a TLS client method is not https",
+                    endpoint.as_str()
+                ),
+            ));
+        }
+        Ok(endpoint)
     }
 }
 

@@ -38,6 +38,8 @@ pub fn request(
         body = body.field("resource", resource);
     }
     let basic: Zeroizing<String>;
+    // A client assertion is a credential for its minute of life: kept to redact it from errors.
+    let mut assertion: Option<Zeroizing<String>> = None;
     let credentials = match settings.auth_method {
         AuthMethod::ClientSecretPost => {
             body = body
@@ -54,15 +56,15 @@ pub fn request(
                 .client_key
                 .as_ref()
                 .ok_or_else(|| Error::new(Status::Internal, "private_key_jwt without a key"))?;
-            let assertion = key.assertion(
+            let signed = assertion.insert(key.assertion(
                 &settings.client_id,
-                &assertion_audiences(endpoint, issuer),
+                &assertion_audiences(endpoint, issuer, settings),
                 SystemTime::now(),
-            )?;
+            )?);
             body = body
                 .field("client_id", &settings.client_id)
                 .field("client_assertion_type", JWT_BEARER_ASSERTION)
-                .field("client_assertion", &assertion);
+                .field("client_assertion", signed);
             Credentials::InBody
         }
         // The certificate went in the TLS handshake (see `http`).
@@ -101,7 +103,13 @@ pub fn request(
             .with_http_status(reply.status))
         }
         status => {
-            let clean = |text: &str| settings.secret.redact(text, &settings.client_id);
+            let clean = |text: &str| {
+                let redacted = settings.secret.redact(text, &settings.client_id);
+                match &assertion {
+                    Some(assertion) => redacted.replace(assertion.as_str(), "[redacted]"),
+                    None => redacted,
+                }
+            };
             let wait = reply.retry_after.map(|asked| RetryAfter {
                 asked,
                 cap: settings.max_retry_after,
@@ -115,13 +123,16 @@ pub fn request(
     }
 }
 
-/// The `aud` of a client assertion: the token endpoint as called, which oidc-provider, Keycloak,
-/// Okta, Entra ID and Duende IdentityServer accept; and, when it differs, the issuer's own
-/// `{issuer}/connect/token`, which IdentityServer3 requires, and which differs from the URL
-/// called when its issuer names another host (Service Fabric's reverse proxy).
-fn assertion_audiences(endpoint: &HttpUrl, issuer: Option<&HttpUrl>) -> Vec<String> {
+/// The `aud` of a client assertion: the token endpoint as called — one string, which
+/// oidc-provider, Keycloak, Okta, Entra ID and Duende IdentityServer accept. Only for
+/// IdentityServer3 reached another way than its issuer names (`validate_issuer=false`, the issuer
+/// the authority but for the host or port) is `{issuer}/connect/token` added, which
+/// IdentityServer3 requires. Never for an issuer that is not the authority's own server: an
+/// unchecked document must not make us sign an assertion for another authority.
+fn assertion_audiences(endpoint: &HttpUrl, issuer: Option<&HttpUrl>, settings: &Settings) -> Vec<String> {
     let mut audiences = vec![endpoint.as_str().to_owned()];
-    if let Some(issuer) = issuer {
+    let authority = settings.endpoint.url();
+    if let Some(issuer) = issuer.filter(|issuer| !settings.validate_issuer && issuer.same_issuer_elsewhere(authority)) {
         let issuer_endpoint = format!("{}/connect/token", issuer.as_str().trim_end_matches('/'));
         if issuer_endpoint != audiences[0] {
             audiences.push(issuer_endpoint);
@@ -362,24 +373,45 @@ mod tests {
     }
 
     #[test]
-    fn assertion_audience_is_the_endpoint_plus_the_issuers_own_token_endpoint_when_it_differs() {
+    fn assertion_audience_adds_the_issuers_token_endpoint_only_for_the_same_server_by_another_name() {
         let url = |text| HttpUrl::parse(text, "test").unwrap();
+        let settings = |validate_issuer: &str| {
+            crate::options::Options::new()
+                .with("authority", "http://localhost:19081/core")
+                .and_then(|o| o.with("client_id", "c"))
+                .and_then(|o| o.with("client_secret", "s"))
+                .and_then(|o| o.with("validate_issuer", validate_issuer))
+                .unwrap()
+                .resolve()
+                .unwrap()
+        };
+        let (strict, lax) = (settings("true"), settings("false"));
         let called = url("http://localhost:19081/core/connect/token");
+        let endpoint = ["http://localhost:19081/core/connect/token"];
+        assert_eq!(assertion_audiences(&called, None, &lax), endpoint);
         assert_eq!(
-            assertion_audiences(&called, None),
-            ["http://localhost:19081/core/connect/token"]
+            assertion_audiences(&called, Some(&url("http://localhost:19081/core/")), &lax),
+            endpoint
         );
+        let machine = url("http://VIDIFLOWHOST:19081/core");
         assert_eq!(
-            assertion_audiences(&called, Some(&url("http://localhost:19081/core/"))),
-            ["http://localhost:19081/core/connect/token"]
+            assertion_audiences(&called, Some(&machine), &lax),
+            [endpoint[0], "http://VIDIFLOWHOST:19081/core/connect/token"]
         );
+        // A port the proxy maps is the same server too.
         assert_eq!(
-            assertion_audiences(&called, Some(&url("http://VIDIFLOWHOST:19081/core"))),
-            [
-                "http://localhost:19081/core/connect/token",
-                "http://VIDIFLOWHOST:19081/core/connect/token"
-            ]
+            assertion_audiences(&called, Some(&url("http://VIDIFLOWHOST:443/core")), &lax)[1],
+            "http://VIDIFLOWHOST:443/core/connect/token"
         );
+        // With the issuer checked, or an issuer with another path or scheme: one string.
+        assert_eq!(assertion_audiences(&called, Some(&machine), &strict), endpoint);
+        for elsewhere in ["http://VIDIFLOWHOST:19081/other", "https://VIDIFLOWHOST:19081/core"] {
+            assert_eq!(
+                assertion_audiences(&called, Some(&url(elsewhere)), &lax),
+                endpoint,
+                "{elsewhere}"
+            );
+        }
     }
 
     #[test]

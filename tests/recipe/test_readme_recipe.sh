@@ -25,4 +25,9 @@ output=$(tests/with-authority.sh bash -euo pipefail -c "$recipe" 2>&1) || {
   echo "$output" >&2; echo "FAIL: the README's recipe failed" >&2; exit 1; }
 echo "$output" | tail -n 3
 echo "$output" | grep -q "Bearer eyJ" || { echo "FAIL: the program printed no token" >&2; exit 1; }
+# It ran against the library the recipe built, through its SONAME link in target/release.
+cc examples/c/get_token.c -Iinclude -Ltarget/release -lvidiflow_auth -o app
+resolved=$(LD_LIBRARY_PATH=$root/target/release ldd ./app | awk '/libvidiflow_auth/ { print $1, $3 }')
+[ "$resolved" = "libvidiflow_auth.so.0 $root/target/release/libvidiflow_auth.so.0" ] ||
+  { echo "FAIL: the program loads '$resolved', not target/release's libvidiflow_auth.so.0" >&2; exit 1; }
 echo "README recipe: ok (built, linked against target/release, started, got a token)"
