@@ -49,6 +49,8 @@ def package_files(args: argparse.Namespace) -> list[tuple[str, Path]]:
     for _, path in files:
         if not path.is_file():
             raise SystemExit(f"nupkg.py: {path} is missing")
+    if args.win_x64 is not None and args.win_x64.read_bytes()[:2] != b"MZ":
+        raise SystemExit(f"nupkg.py: --win-x64 {args.win_x64} is not a Windows DLL")
     return files
 
 
