@@ -9,9 +9,10 @@ namespace VidiFlow.Auth
 {
     /// <summary>
     /// Finds libvidiflow_auth and checks its ABI version, once per process, before the first call
-    /// into it. Search order: next to this assembly, then <c>VF_LIBRARY_PATH</c> (a file, or a
-    /// folder holding the library), then the system's own search (LD_LIBRARY_PATH, ldconfig, PATH,
-    /// DYLD_LIBRARY_PATH, ...).
+    /// into it. Search order: next to this assembly, then the NuGet package's
+    /// <c>runtimes/RID/native</c> folder (see <see cref="RuntimesFolders"/>), then
+    /// <c>VF_LIBRARY_PATH</c> (a file, or a folder holding the library), then the system's own
+    /// search (LD_LIBRARY_PATH, ldconfig, PATH, DYLD_LIBRARY_PATH, ...).
     /// </summary>
     /// <remarks>
     /// <para>How the chosen file reaches the DllImports depends on the runtime:</para>
@@ -91,6 +92,14 @@ namespace VidiFlow.Auth
                 {
                     return found;
                 }
+                foreach (string folder in RuntimesFolders(here))
+                {
+                    found = InFolder(folder, places);
+                    if (found != null)
+                    {
+                        return found;
+                    }
+                }
             }
             string configured = Environment.GetEnvironmentVariable(PathVariable);
             if (!string.IsNullOrEmpty(configured))
@@ -128,6 +137,43 @@ namespace VidiFlow.Auth
                 }
             }
             return null;
+        }
+
+        /// <summary>
+        /// Where the NuGet package's native library is, seen from the assembly's folder: inside the
+        /// package as `nuget install` unpacks it (the assembly in lib/TFM/, the library in
+        /// runtimes/RID/native/ two levels up), and in an application's output, to which the .NET SDK
+        /// copies the runtimes/ tree. None when the platform has no runtime identifier here.
+        /// </summary>
+        private static IEnumerable<string> RuntimesFolders(string assemblyFolder)
+        {
+            string rid = RuntimeIdentifier();
+            if (rid == null)
+            {
+                yield break;
+            }
+            string native = Path.Combine("runtimes", rid, "native");
+            yield return Path.Combine(assemblyFolder, native);
+            yield return Path.Combine(assemblyFolder, "..", "..", native);
+        }
+
+        /// <summary>The NuGet runtime identifier of this process (linux-x64, win-x64, ...), or null.</summary>
+        private static string RuntimeIdentifier()
+        {
+            string os = RuntimeInformation.IsOSPlatform(OSPlatform.Linux) ? "linux"
+                : RuntimeInformation.IsOSPlatform(OSPlatform.Windows) ? "win"
+                : RuntimeInformation.IsOSPlatform(OSPlatform.OSX) ? "osx"
+                : null;
+            string arch;
+            switch (RuntimeInformation.ProcessArchitecture)
+            {
+                case Architecture.X64: arch = "x64"; break;
+                case Architecture.Arm64: arch = "arm64"; break;
+                case Architecture.X86: arch = "x86"; break;
+                case Architecture.Arm: arch = "arm"; break;
+                default: arch = null; break;
+            }
+            return os == null || arch == null ? null : os + "-" + arch;
         }
 
         private static string AssemblyDirectory()

@@ -117,6 +117,27 @@ namespace VidiFlow.Auth.Tests
                 Check.Equal(0, r.ExitCode, "next to the assembly: exit code (" + r.Output + ")");
                 Check.Contains("loaded " + Path.Combine(withLib, "libvidiflow_auth.so") + " ", r.Output, "next to the assembly");
 
+                // 1b. The NuGet package as `nuget install` unpacks it: the assembly in
+                // lib/netstandard2.0/, the library in runtimes/linux-x64/native/; also before VF_LIBRARY_PATH.
+                string packageRoot = Path.Combine(Path.GetTempPath(), "vf-csharp-package-" + Guid.NewGuid().ToString("N"));
+                try
+                {
+                    Directory.CreateDirectory(Path.Combine(packageRoot, "lib"));
+                    string packageLib = Path.Combine(packageRoot, "lib", "netstandard2.0");
+                    Directory.Move(CopyProgram("package", false), packageLib);
+                    string packageNative = Path.Combine(packageRoot, "runtimes", "linux-x64", "native");
+                    Directory.CreateDirectory(packageNative);
+                    File.Copy(nativeFile, Path.Combine(packageNative, "libvidiflow_auth.so"));
+                    r = Child.Run("where", env, Path.Combine(packageLib, ProgramFile()));
+                    Check.Equal(0, r.ExitCode, "NuGet package layout: exit code (" + r.Output + ")");
+                    Check.Contains("loaded " + Path.GetFullPath(Path.Combine(packageNative, "libvidiflow_auth.so")) + " ", r.Output,
+                        "NuGet package layout: runtimes/linux-x64/native");
+                }
+                finally
+                {
+                    Directory.Delete(packageRoot, true);
+                }
+
                 // 2. VF_LIBRARY_PATH naming the file.
                 string program = Path.Combine(withoutLib, ProgramFile());
                 r = Child.Run("where", env, program);
