@@ -9,7 +9,7 @@ use std::{
     collections::HashMap,
     ptr,
     sync::{
-        Arc, Mutex, Once,
+        Arc, Mutex,
         atomic::{AtomicPtr, AtomicU64, Ordering},
     },
     time::Instant,
@@ -28,17 +28,24 @@ pub fn generation() -> u64 {
     FORK_GENERATION.load(Ordering::Acquire)
 }
 
+#[cfg(unix)]
 extern "C" fn after_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
 }
 
+#[cfg(unix)]
 fn watch_forks() {
-    static REGISTERED: Once = Once::new();
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
     REGISTERED.call_once(|| {
         // SAFETY: registers a handler that only does an atomic increment.
         unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
     });
 }
+
+/// Windows has no fork (a new process starts from scratch, never with a copy of this one's
+/// memory), so the generation stays 0 for the life of the process.
+#[cfg(not(unix))]
+fn watch_forks() {}
 
 /// The caches shared by every client of this process (of this fork generation).
 pub struct Registry {

@@ -9,9 +9,11 @@ namespace VidiFlow.Auth
 {
     /// <summary>
     /// Finds libvidiflow_auth and checks its ABI version, once per process, before the first call
-    /// into it. Search order: next to this assembly, then <c>VF_LIBRARY_PATH</c> (a file, or a
-    /// folder holding the library), then the system's own search (LD_LIBRARY_PATH, ldconfig, PATH,
-    /// DYLD_LIBRARY_PATH, ...).
+    /// into it. Search order: next to this assembly (on 64-bit Windows also its
+    /// <c>runtimes\win-x64\native</c> folder, the NuGet layout), then <c>VF_LIBRARY_PATH</c> (a
+    /// file, or a folder holding the library), then the system's own search (LD_LIBRARY_PATH,
+    /// ldconfig, PATH, DYLD_LIBRARY_PATH, ...). On Windows the file is <c>vidiflow_auth.dll</c>,
+    /// elsewhere <c>libvidiflow_auth.so</c> or <c>libvidiflow_auth.dylib</c>.
     /// </summary>
     /// <remarks>
     /// <para>How the chosen file reaches the DllImports depends on the runtime:</para>
@@ -35,10 +37,14 @@ namespace VidiFlow.Auth
         /// <summary>The environment variable naming the library file or its folder.</summary>
         internal const string PathVariable = "VF_LIBRARY_PATH";
 
-        private static readonly string[] FileNames =
-        {
-            "libvidiflow_auth.so", "libvidiflow_auth.dylib", "vidiflow_auth.dll",
-        };
+        /// <summary>True on Windows (checked without RuntimeInformation, which old Mono lacks).</summary>
+        private static readonly bool OnWindows = Path.DirectorySeparatorChar == '\\';
+
+        /// <summary>The platform's own file names only: a folder shared by several platforms'
+        /// builds must not hand Windows a .so, or Linux a .dll.</summary>
+        private static readonly string[] FileNames = OnWindows
+            ? new[] { "vidiflow_auth.dll" }
+            : new[] { "libvidiflow_auth.so", "libvidiflow_auth.dylib" };
 
         private static readonly object Gate = new object();
         private static volatile bool ready;
@@ -90,6 +96,15 @@ namespace VidiFlow.Auth
                 if (found != null)
                 {
                     return found;
+                }
+                if (OnWindows && Environment.Is64BitProcess)
+                {
+                    // Where a NuGet package keeps it, for hosts that do not flatten runtimes/.
+                    found = InFolder(Path.Combine(here, "runtimes", "win-x64", "native"), places);
+                    if (found != null)
+                    {
+                        return found;
+                    }
                 }
             }
             string configured = Environment.GetEnvironmentVariable(PathVariable);
@@ -164,7 +179,7 @@ namespace VidiFlow.Auth
             {
                 HookMono(path);
             }
-            else if (Path.DirectorySeparatorChar == '\\')
+            else if (OnWindows)
             {
                 HookWindows(path);
             }
@@ -217,7 +232,15 @@ namespace VidiFlow.Auth
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void HookWindows(string path)
         {
-            NativeMethods.LoadLibraryW(path);
+            if (NativeMethods.LoadLibraryW(path) == IntPtr.Zero)
+            {
+                // Say why (a 32-bit process, a missing dependency, ...) rather than the later
+                // "not found" from the DllImport.
+                int code = Marshal.GetLastWin32Error();
+                throw new DllNotFoundException(string.Format(
+                    "{0} could not be loaded: {1} (Windows error {2})",
+                    path, new System.ComponentModel.Win32Exception(code).Message, code));
+            }
         }
 #endif
 
@@ -253,7 +276,7 @@ namespace VidiFlow.Auth
                 return string.Format("libvidiflow_auth could not be loaded from {0}", path);
             }
             return string.Format(
-                "libvidiflow_auth was not found; searched: {0}. Put it next to {1}, set {2} to the file or its folder, or add its folder to the system's library path (LD_LIBRARY_PATH on Linux)",
+                "libvidiflow_auth was not found; searched: {0}. Put it next to {1}, set {2} to the file or its folder, or add its folder to the system's library path (LD_LIBRARY_PATH on Linux, PATH on Windows)",
                 string.Join(", ", places), typeof(NativeLibraryLoader).Assembly.GetName().Name + ".dll", PathVariable);
         }
     }
