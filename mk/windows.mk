@@ -5,9 +5,10 @@
 #   make windows        release DLL, import libraries (MSVC vidiflow_auth.lib and mingw
 #                       libvidiflow_auth.dll.a), .def, headers and vf-token.exe in target/win/dist;
 #                       the test programs in target/win/test
-#   make test-windows   under wine: the exported symbols, the C contract test, the C++ test, a
-#                       herd of Windows threads (one request), and vf-token.exe through
-#                       tests/cli/test_cli.sh (tests/windows/test_windows.sh)
+#   make test-windows   under wine: the exported symbols and version resource, the C contract
+#                       test, the C++ test, a herd of Windows threads (one request), vf-token.exe
+#                       on a console (echo off) and through tests/cli/test_cli.sh
+#                       (tests/windows/test_windows.sh)
 #
 # The rustup toolchain never builds here (its std has no Windows sources): Debian's rustc and
 # cargo, with their own target directory. RUSTC_BOOTSTRAP=1 is for -Zbuild-std only.
@@ -20,8 +21,10 @@ WIN_TARGET_DIR := $(CURDIR)/target/win
 WIN_RELEASE := $(WIN_TARGET_DIR)/$(WIN_TARGET)/release
 WIN_DIST := $(WIN_TARGET_DIR)/dist
 WIN_TEST_DIR := $(WIN_TARGET_DIR)/test
-WIN_CARGO := env -u RUSTUP_TOOLCHAIN -u RUSTFLAGS RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc RUSTC_BOOTSTRAP=1 \
-             /usr/bin/cargo
+# -D warnings: clippy (make lint) sees only the Linux build, so the Windows-only code is at least
+# warning-free (dependencies' lints are capped by cargo as usual).
+WIN_CARGO := env -u RUSTUP_TOOLCHAIN RUSTFLAGS="-D warnings" RUSTC=/usr/bin/rustc RUSTDOC=/usr/bin/rustdoc \
+             RUSTC_BOOTSTRAP=1 /usr/bin/cargo
 MINGW := x86_64-w64-mingw32
 # The posix thread model: the C++ test uses std::thread, which gcc 12's win32 model lacks.
 # Static runtimes, so the test programs need no mingw DLL beside them.

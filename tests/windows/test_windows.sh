@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The Windows build under wine, against the dev authority: the DLL's exports and version
-# resource, the C contract test, the C++ test, a herd of Windows threads (the authority sees one token request), and
-# vf-token.exe through the same tests/cli/test_cli.sh as the Linux binary.
+# resource, the C contract test, the C++ test, a herd of Windows threads (the authority sees one
+# token request), vf-token.exe reading the secret on a console with echo off, and vf-token.exe
+# through the same tests/cli/test_cli.sh as the Linux binary.
 #
 #   WIN_TEST_DIR=target/win/test WINEPREFIX=$PWD/target/win/wine-prefix \
 #     tests/with-authority.sh tests/windows/test_windows.sh
@@ -86,6 +87,8 @@ suite "version resource of vidiflow_auth.dll (version_test.exe)" \
 suite "C contract test (contract_test.exe)" "$wine" "$WIN_TEST_DIR/contract_test.exe"
 suite "C++ test (cpp_client_test.exe)" "$wine" "$WIN_TEST_DIR/cpp_client_test.exe"
 suite "herd of Windows threads (herd_test.exe)" herd_sends_one_request
+suite "vf-token.exe on a console: the secret is not echoed" \
+  python3 "$here/console_secret.py" "$wine" "$WIN_TEST_DIR/vf-token.exe"
 suite "vf-token.exe (tests/cli/test_cli.sh)" \
   env VF_TOKEN="$work/bin/vf-token" VF_C_MESSAGE="$work/bin/c_message" "$root/tests/cli/test_cli.sh"
 
