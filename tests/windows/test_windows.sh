@@ -57,6 +57,18 @@ exports_match_header() {
   echo "$(wc -l <<<"$exported") exports, all vf_*, the same as vidiflow_auth.h declares"
 }
 
+# The DLL needs only Windows' own DLLs: no mingw runtime (libgcc_s_seh-1.dll, libwinpthread-1.dll,
+# libstdc++-6.dll) that a Windows host would lack.
+imports_only_system_dlls() {
+  local imported
+  imported=$(x86_64-w64-mingw32-objdump -p "$WIN_TEST_DIR/vidiflow_auth.dll" | sed -n 's/^\tDLL Name: //p' | sort -fu)
+  if grep -qi '^lib' <<<"$imported"; then
+    echo "FAIL: vidiflow_auth.dll imports a mingw runtime DLL:" $(grep -i '^lib' <<<"$imported")
+    return 1
+  fi
+  echo "imports only system DLLs:" $imported
+}
+
 # token_requests on the authority's counter.
 token_requests() {
   curl --noproxy '*' -fsS "$VF_TEST_STATS" | python3 -c 'import json,sys; print(json.load(sys.stdin)["token_requests"])'
@@ -82,6 +94,7 @@ printf '#!/bin/bash\nset -o pipefail\n%s %s "$@" | tr -d "\\r"\n' "$wine" "$WIN_
 chmod +x "$work/bin/vf-token" "$work/bin/c_message"
 
 suite "exports of vidiflow_auth.dll" exports_match_header
+suite "imports of vidiflow_auth.dll" imports_only_system_dlls
 suite "version resource of vidiflow_auth.dll (version_test.exe)" \
   "$wine" "$WIN_TEST_DIR/version_test.exe" "$WIN_TEST_DIR/vidiflow_auth.dll"
 suite "C contract test (contract_test.exe)" "$wine" "$WIN_TEST_DIR/contract_test.exe"

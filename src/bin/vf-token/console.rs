@@ -1,5 +1,5 @@
 //! Echo off while the secret is typed, on a Windows console (the Unix version, with termios, is in
-//! vf-token.rs). Four kernel32 calls, declared here rather than pulling in a bindings crate.
+//! vf-token.rs). Three kernel32 functions, declared here rather than pulling in a bindings crate.
 
 use std::{
     ffi::c_void,
