@@ -23,6 +23,11 @@ fn main() {
         link_soname_in_profile_dir(&out_dir, &format!("libvidiflow_auth.so.{major}"));
     }
 
+    // A version resource in the Windows DLL (file properties, GetFileVersionInfo).
+    if env::var("CARGO_CFG_TARGET_OS").as_deref() == Ok("windows") {
+        windows_version_resource(&out_dir);
+    }
+
     let config =
         cbindgen::Config::from_file(crate_dir.join("cbindgen.toml")).expect("cbindgen.toml is readable and valid");
     cbindgen::Builder::new()
@@ -53,4 +58,74 @@ fn link_soname_in_profile_dir(out_dir: &std::path::Path, soname: &str) {
         #[cfg(unix)]
         let _ = std::os::unix::fs::symlink("libvidiflow_auth.so", &link);
     }
+}
+
+/// Compiles a VERSIONINFO resource naming the crate's version and links it into the DLL. With the
+/// GNU toolchain only (windres, from mingw-w64 binutils; `WINDRES` overrides it): an MSVC build
+/// gets no resource, the version is still `vf_version()`.
+fn windows_version_resource(out_dir: &std::path::Path) {
+    if env::var("CARGO_CFG_TARGET_ENV").as_deref() != Ok("gnu") {
+        return;
+    }
+    println!("cargo:rerun-if-env-changed=WINDRES");
+    let version = env::var("CARGO_PKG_VERSION").expect("cargo sets CARGO_PKG_VERSION");
+    let number = |part: &str| env::var(part).expect("cargo sets the version parts");
+    let numeric = format!(
+        "{},{},{},0",
+        number("CARGO_PKG_VERSION_MAJOR"),
+        number("CARGO_PKG_VERSION_MINOR"),
+        number("CARGO_PKG_VERSION_PATCH")
+    );
+    let description = env::var("CARGO_PKG_DESCRIPTION").expect("cargo sets CARGO_PKG_DESCRIPTION");
+    // 0x40004: VOS_NT_WINDOWS32; 0x2: VFT_DLL; 0x409/1200: US English, UTF-16 strings.
+    let script = format!(
+        r#"1 VERSIONINFO
+FILEVERSION {numeric}
+PRODUCTVERSION {numeric}
+FILEOS 0x40004
+FILETYPE 0x2
+BEGIN
+  BLOCK "StringFileInfo"
+  BEGIN
+    BLOCK "040904B0"
+    BEGIN
+      VALUE "FileDescription", "{description}"
+      VALUE "FileVersion", "{version}"
+      VALUE "InternalName", "vidiflow_auth"
+      VALUE "OriginalFilename", "vidiflow_auth.dll"
+      VALUE "ProductName", "vidiflow-auth"
+      VALUE "ProductVersion", "{version}"
+    END
+  END
+  BLOCK "VarFileInfo"
+  BEGIN
+    VALUE "Translation", 0x409, 1200
+  END
+END
+"#,
+        description = description.replace('"', "\"\"")
+    );
+    let script_path = out_dir.join("version.rc");
+    let object = out_dir.join("version.o");
+    std::fs::write(&script_path, script).expect("OUT_DIR is writable");
+    let windres = env::var("WINDRES").unwrap_or_else(|_| {
+        // Cross builds use the target-prefixed tool; on Windows (MSYS2) it is plain windres.
+        let host_is_windows = env::var("HOST").is_ok_and(|host| host.contains("windows"));
+        if host_is_windows {
+            "windres".to_owned()
+        } else {
+            let arch = env::var("CARGO_CFG_TARGET_ARCH").expect("cargo sets CARGO_CFG_TARGET_ARCH");
+            format!("{arch}-w64-mingw32-windres")
+        }
+    });
+    let status = std::process::Command::new(&windres)
+        .arg("--input")
+        .arg(&script_path)
+        .arg("--output")
+        .arg(&object)
+        .arg("--output-format=coff")
+        .status()
+        .unwrap_or_else(|error| panic!("cannot run {windres} for the DLL's version resource: {error}"));
+    assert!(status.success(), "{windres} failed on {}", script_path.display());
+    println!("cargo:rustc-cdylib-link-arg={}", object.display());
 }

@@ -31,7 +31,7 @@ DIST_CSHARP := $(DIST_STAGE)/csharp
 DIST_WHEEL_PLATFORM := manylinux_$(subst .,_,$(DIST_GLIBC))_x86_64
 # The Windows DLL for the NuGet package's runtimes/win-x64/native/ (issue 13 builds it; nothing
 # here builds for Windows). Empty unless that build exists; set it to pack another DLL.
-DIST_WIN_X64_DLL ?= $(wildcard $(CURDIR)/target/win/x86_64-pc-windows-gnu/release/vidiflow_auth.dll)
+DIST_WIN_X64_DLL ?= $(wildcard $(CURDIR)/target/win/dist/bin/vidiflow_auth.dll)
 # Mono's mcs and Debian's nuget client (test-dist installs with it), objdump for the glibc check.
 DIST_APT_PACKAGES := binutils mono-mcs mono-runtime libmono-system-net-http4.0-cil nuget
 

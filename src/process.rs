@@ -10,7 +10,7 @@ use std::{
     collections::HashMap,
     ptr,
     sync::{
-        Arc, Mutex, Once,
+        Arc, Mutex,
         atomic::{AtomicPtr, AtomicU64, Ordering},
     },
     time::Instant,
@@ -29,6 +29,7 @@ pub fn generation() -> u64 {
     FORK_GENERATION.load(Ordering::Acquire)
 }
 
+#[cfg(unix)]
 extern "C" fn after_fork_in_child() {
     FORK_GENERATION.fetch_add(1, Ordering::AcqRel);
     crate::log::after_fork_in_child();
@@ -37,8 +38,9 @@ extern "C" fn after_fork_in_child() {
 
 /// Registers the atfork handler once. On Linux it runs when the library is loaded (below), so
 /// a fork that races the first use of the library is seen too; elsewhere, on first use.
+#[cfg(unix)]
 fn watch_forks() {
-    static REGISTERED: Once = Once::new();
+    static REGISTERED: std::sync::Once = std::sync::Once::new();
     REGISTERED.call_once(|| {
         // SAFETY: registers a handler that only stores to atomics.
         unsafe { libc::pthread_atfork(None, None, Some(after_fork_in_child)) };
@@ -57,6 +59,11 @@ static WATCH_FORKS_AT_LOAD: extern "C" fn() = {
     }
     at_load
 };
+
+/// Windows has no fork (a new process starts from scratch, never with a copy of this one's
+/// memory), so the generation stays 0 for the life of the process.
+#[cfg(not(unix))]
+fn watch_forks() {}
 
 /// The caches shared by every client of this process (of this fork generation).
 pub struct Registry {

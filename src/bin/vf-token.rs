@@ -9,6 +9,9 @@
 // src/bin/vf-token/ to keep src/bin/ for binaries.
 #[path = "vf-token/args.rs"]
 mod args;
+#[cfg(windows)]
+#[path = "vf-token/console.rs"]
+mod console;
 #[path = "vf-token/help.rs"]
 mod help;
 
@@ -20,6 +23,8 @@ use std::{
 };
 
 use args::{Command, Invocation, Output, SecretSource, UsageError};
+#[cfg(windows)]
+use console::EchoOff;
 use help::{EXIT_IO, EXIT_OK, EXIT_USAGE, exit_code};
 use vidiflow_auth::{Client, Error, LogLevel, Options, Token, set_log_callback};
 use zeroize::Zeroizing;
@@ -212,8 +217,10 @@ extern "C" fn log_to_stderr(_user_data: *mut c_void, level: LogLevel, message: *
 }
 
 /// Terminal echo switched off while the secret is typed, and back on when dropped.
+#[cfg(unix)]
 struct EchoOff(Option<libc::termios>);
 
+#[cfg(unix)]
 impl EchoOff {
     /// Prompts and switches echo off if standard input is a terminal; otherwise does nothing.
     fn on_terminal() -> EchoOff {
@@ -236,6 +243,7 @@ impl EchoOff {
     }
 }
 
+#[cfg(unix)]
 impl Drop for EchoOff {
     fn drop(&mut self) {
         if let Some(saved) = &self.0 {

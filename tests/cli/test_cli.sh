@@ -166,8 +166,10 @@ check "--client-secret VALUE works" is "$rc" 0
 check "--client-secret VALUE warns about the process list" has "$err" "warning: --client-secret puts the secret in the process list"
 run -- --client-secret=post-secret-0123456789 --client-secret-file "$work/secret2"
 check "two secret sources: exit 2" is "$rc" 2
+# A file, not <(...): wine's server opens files for a Windows program, and /dev/fd/N there is its own.
+printf '%s' 'a+b/c=d%e&f:g' >"$work/secret-basic"
 run -u VF_AUTHORITY -u VF_CLIENT_ID -u VF_CLIENT_SECRET -u VF_SCOPE -- \
-  --authority "$VF_AUTHORITY" --client-id vf-basic --client-secret-file <(printf '%s' 'a+b/c=d%e&f:g') \
+  --authority "$VF_AUTHORITY" --client-id vf-basic --client-secret-file "$work/secret-basic" \
   --auth-method client_secret_basic --scope api2 --json
 # The dev authority refuses vf-basic unless it really uses Basic: this fails if --auth-method
 # were ignored.

@@ -10,9 +10,11 @@ namespace VidiFlow.Auth
     /// <summary>
     /// Finds libvidiflow_auth and checks its ABI version, once per process, before the first call
     /// into it. Search order: next to this assembly, then the NuGet package's
-    /// <c>runtimes/RID/native</c> folder (see <see cref="RuntimesFolders"/>), then
-    /// <c>VF_LIBRARY_PATH</c> (a file, or a folder holding the library), then the system's own
-    /// search (LD_LIBRARY_PATH, ldconfig, PATH, DYLD_LIBRARY_PATH, ...).
+    /// <c>runtimes/RID/native</c> folder (see <see cref="RuntimesFolders"/>; <c>win-x64</c> on
+    /// 64-bit Windows), then <c>VF_LIBRARY_PATH</c> (a file, or a folder holding the library),
+    /// then the system's own search (LD_LIBRARY_PATH, ldconfig, PATH, DYLD_LIBRARY_PATH, ...). On
+    /// Windows the file is <c>vidiflow_auth.dll</c>, elsewhere <c>libvidiflow_auth.so</c> or
+    /// <c>libvidiflow_auth.dylib</c>.
     /// </summary>
     /// <remarks>
     /// <para>How the chosen file reaches the DllImports depends on the runtime:</para>
@@ -36,10 +38,14 @@ namespace VidiFlow.Auth
         /// <summary>The environment variable naming the library file or its folder.</summary>
         internal const string PathVariable = "VF_LIBRARY_PATH";
 
-        private static readonly string[] FileNames =
-        {
-            "libvidiflow_auth.so", "libvidiflow_auth.dylib", "vidiflow_auth.dll",
-        };
+        /// <summary>True on Windows (checked without RuntimeInformation, which old Mono lacks).</summary>
+        private static readonly bool OnWindows = Path.DirectorySeparatorChar == '\\';
+
+        /// <summary>The platform's own file names only: a folder shared by several platforms'
+        /// builds must not hand Windows a .so, or Linux a .dll.</summary>
+        private static readonly string[] FileNames = OnWindows
+            ? new[] { "vidiflow_auth.dll" }
+            : new[] { "libvidiflow_auth.so", "libvidiflow_auth.dylib" };
 
         private static readonly object Gate = new object();
         private static volatile bool ready;
@@ -210,7 +216,7 @@ namespace VidiFlow.Auth
             {
                 HookMono(path);
             }
-            else if (Path.DirectorySeparatorChar == '\\')
+            else if (OnWindows)
             {
                 HookWindows(path);
             }
@@ -263,7 +269,15 @@ namespace VidiFlow.Auth
         [MethodImpl(MethodImplOptions.NoInlining)]
         private static void HookWindows(string path)
         {
-            NativeMethods.LoadLibraryW(path);
+            if (NativeMethods.LoadLibraryW(path) == IntPtr.Zero)
+            {
+                // Say why (a 32-bit process, a missing dependency, ...) rather than the later
+                // "not found" from the DllImport.
+                int code = Marshal.GetLastWin32Error();
+                throw new DllNotFoundException(string.Format(
+                    "{0} could not be loaded: {1} (Windows error {2})",
+                    path, new System.ComponentModel.Win32Exception(code).Message, code));
+            }
         }
 #endif
 
@@ -299,7 +313,7 @@ namespace VidiFlow.Auth
                 return string.Format("libvidiflow_auth could not be loaded from {0}", path);
             }
             return string.Format(
-                "libvidiflow_auth was not found; searched: {0}. Put it next to {1}, set {2} to the file or its folder, or add its folder to the system's library path (LD_LIBRARY_PATH on Linux)",
+                "libvidiflow_auth was not found; searched: {0}. Put it next to {1}, set {2} to the file or its folder, or add its folder to the system's library path (LD_LIBRARY_PATH on Linux, PATH on Windows)",
                 string.Join(", ", places), typeof(NativeLibraryLoader).Assembly.GetName().Name + ".dll", PathVariable);
         }
     }

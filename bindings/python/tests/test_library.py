@@ -124,3 +124,29 @@ def test_a_library_missing_functions_is_refused(tmp_path) -> None:
     result = run_import({"VF_LIBRARY_PATH": str(library)})
     assert result.returncode == 3
     assert "lacks" in result.stdout and "vf_token_get" in result.stdout
+
+
+def test_on_windows_the_dll_is_loaded_by_full_path_with_its_folder_searched(monkeypatch, tmp_path) -> None:
+    # No Windows here: the two calls the loader makes there (os.add_dll_directory, then
+    # ctypes.CDLL) are recorded instead, with the platform reported as win32.
+    calls = []
+
+    class DllDirectory:
+        def __init__(self, path: str) -> None:
+            self.path = path
+
+        def __enter__(self) -> "DllDirectory":
+            calls.append(("add", self.path))
+            return self
+
+        def __exit__(self, *exc_info: object) -> None:
+            calls.append(("remove", self.path))
+
+    monkeypatch.setattr(_native.sys, "platform", "win32")
+    monkeypatch.setattr(_native.os, "add_dll_directory", DllDirectory, raising=False)
+    monkeypatch.setattr(_native.ctypes, "CDLL", lambda name: calls.append(("load", name)) or "loaded")
+    monkeypatch.chdir(tmp_path)
+    folder = tmp_path.resolve() / "native"
+
+    assert _native._load_file(Path("native") / "vidiflow_auth.dll") == "loaded"
+    assert calls == [("add", str(folder)), ("load", str(folder / "vidiflow_auth.dll")), ("remove", str(folder))]

@@ -107,6 +107,21 @@ def _declare(lib: ctypes.CDLL, path: Path) -> None:
         )
 
 
+def _load_file(path: Path) -> ctypes.CDLL:
+    """Loads the library file at ``path``.
+
+    On Windows the path is made absolute first (a relative one would make the loader search), and
+    the DLL's own folder is added to the DLL search while it loads (``os.add_dll_directory``), so
+    a DLL it depends on that sits beside it is found whatever the process's ``PATH``. Elsewhere,
+    ``dlopen`` of the path as given.
+    """
+    if sys.platform != "win32":
+        return ctypes.CDLL(str(path))
+    full = path.resolve()
+    with os.add_dll_directory(str(full.parent)):
+        return ctypes.CDLL(str(full))
+
+
 def load() -> Tuple[ctypes.CDLL, Path]:
     """Finds, loads and checks the library; raises LibraryLoadError naming every path tried."""
     tried = []
@@ -118,7 +133,7 @@ def load() -> Tuple[ctypes.CDLL, Path]:
             tried.append(f"{path} ({why}: no such file)")
             continue
         try:
-            lib = ctypes.CDLL(str(path))
+            lib = _load_file(path)
         except OSError as error:
             tried.append(f"{path} ({why}: cannot be loaded: {error})")
             continue
