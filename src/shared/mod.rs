@@ -8,6 +8,10 @@
 //! warning level, then at debug level) and the call goes on as if the level were not there.
 
 mod entry;
+#[cfg(unix)]
+mod host;
+#[cfg(not(unix))]
+#[path = "host_unsupported.rs"]
 mod host;
 mod seal;
 
@@ -22,6 +26,7 @@ use entry::{DiscoveryRecord, FailureRecord, Kind, TokenEntry, TokenRecord, unix_
 use host::{HostDir, Lock};
 use seal::Keys;
 
+#[cfg(unix)]
 pub(crate) use host::close_inherited_locks;
 
 use crate::{
