@@ -9,6 +9,7 @@ use std::{env, path::PathBuf, time::Duration};
 use crate::{
     error::{Error, Result},
     secret::Secret,
+    shared::{FleetSettings, RedisUrl, check_prefix, read_password_file},
     url::HttpUrl,
 };
 
@@ -184,6 +185,24 @@ pub const OPTION_KEYS: &[OptionKey] = &[
         default: "$XDG_RUNTIME_DIR/vidiflow-auth if private, else none",
         kind: ValueKind::Path,
     },
+    OptionKey {
+        name: "redis_url",
+        summary: "Fleet-level token cache: redis://[user:password@]host:port[/db], or rediss:// for TLS",
+        default: "none",
+        kind: ValueKind::Text,
+    },
+    OptionKey {
+        name: "redis_password_file",
+        summary: "File holding the Redis password (replaces one in redis_url)",
+        default: "",
+        kind: ValueKind::Path,
+    },
+    OptionKey {
+        name: "redis_prefix",
+        summary: "Prefix of every Redis key, so environments can share a server",
+        default: "vf:",
+        kind: ValueKind::Text,
+    },
 ];
 
 /// The environment variable for an option key: `VF_` and the key upper-cased.
@@ -217,6 +236,9 @@ pub struct Options {
     default_expires_in: Option<u64>,
     proxy: ProxySetting,
     cache_dir: CacheDir,
+    redis_url: Option<RedisUrl>,
+    redis_password_file: Option<PathBuf>,
+    redis_prefix: Option<String>,
 }
 
 impl Options {
@@ -303,6 +325,9 @@ impl Options {
                     _ => return Err(Error::config("expected an absolute directory path, or 'none'")),
                 }
             }
+            "redis_url" => self.redis_url = parse_optional(value, RedisUrl::parse)?,
+            "redis_password_file" => self.redis_password_file = (!unset).then(|| PathBuf::from(value)),
+            "redis_prefix" => self.redis_prefix = parse_optional(value, check_prefix)?,
             _ => return Err(unknown_key(key)),
         }
         Ok(())
@@ -353,6 +378,26 @@ impl Options {
         };
         let timeout = Duration::from_millis(self.timeout_ms.unwrap_or(30_000));
         let connect_timeout = Duration::from_millis(self.connect_timeout_ms.unwrap_or(10_000)).min(timeout);
+        let fleet = match &self.redis_url {
+            Some(url) => Some(FleetSettings {
+                url: url.clone(),
+                password: self
+                    .redis_password_file
+                    .as_deref()
+                    .map(read_password_file)
+                    .transpose()?,
+                prefix: self
+                    .redis_prefix
+                    .clone()
+                    .unwrap_or_else(|| crate::shared::DEFAULT_PREFIX.to_owned()),
+            }),
+            None if self.redis_password_file.is_some() || self.redis_prefix.is_some() => {
+                return Err(Error::config(
+                    "'redis_password_file' and 'redis_prefix' need 'redis_url': where is the Redis server?",
+                ));
+            }
+            None => None,
+        };
         Ok(Settings {
             endpoint,
             client_id,
@@ -368,6 +413,7 @@ impl Options {
             default_lifetime: Duration::from_secs(self.default_expires_in.unwrap_or(300)),
             proxy: self.proxy.clone(),
             cache_dir: self.cache_dir.clone(),
+            fleet,
         })
     }
 }
@@ -406,6 +452,8 @@ pub(crate) struct Settings {
     pub default_lifetime: Duration,
     pub proxy: ProxySetting,
     pub cache_dir: CacheDir,
+    /// The fleet level (Redis), when `redis_url` is set.
+    pub fleet: Option<FleetSettings>,
 }
 
 /// `https` is required, except on loopback or when `allow_http` is set.

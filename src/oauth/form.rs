@@ -51,7 +51,7 @@ pub fn basic_authorization(client_id: &str, secret: &str) -> Zeroizing<String> {
 }
 
 /// Standard Base64 with padding (RFC 4648 §4).
-fn push_base64(out: &mut String, bytes: &[u8]) {
+pub(crate) fn push_base64(out: &mut String, bytes: &[u8]) {
     const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     for chunk in bytes.chunks(3) {
         let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];

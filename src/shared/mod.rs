@@ -8,6 +8,8 @@
 //! warning level, then at debug level) and the call goes on as if the level were not there.
 
 mod entry;
+mod fleet;
+mod fleet_config;
 mod host;
 mod seal;
 
@@ -22,6 +24,8 @@ use entry::{DiscoveryRecord, FailureRecord, Kind, TokenEntry, TokenRecord, unix_
 use host::{HostDir, Lock};
 use seal::Keys;
 
+pub(crate) use fleet::{FleetCounters, FleetLevel};
+pub(crate) use fleet_config::{DEFAULT_PREFIX, FleetSettings, RedisUrl, check_prefix, read_password_file};
 pub(crate) use host::close_inherited_locks;
 
 use crate::{
