@@ -10,6 +10,7 @@ use std::{
 };
 
 pub mod fault;
+pub mod redis_server;
 pub mod stress;
 
 use serde_json::Value;
