@@ -612,6 +612,8 @@ mod tests {
             ("authority", "ftp://x", "scheme"),
             ("default_expires_in", "999999999", "whole number"),
             ("cache_dir", "relative/dir", "absolute directory path"),
+            ("redis_url", "http://127.0.0.1:6379", "redis://"),
+            ("redis_prefix", "vf:{x}", "braces"),
         ] {
             let error = Options::new().set(key, value).unwrap_err();
             assert!(error.message().starts_with(&format!("option '{key}'")), "{error}");
@@ -711,5 +713,26 @@ mod tests {
     fn debug_output_hides_the_secret() {
         let text = format!("{:?} {:?}", complete(), complete().resolve().unwrap());
         assert!(!text.contains(SECRET), "{text}");
+    }
+
+    #[test]
+    fn redis_options_need_a_url_and_never_show_its_password() {
+        let error = complete()
+            .with("redis_prefix", "stage:")
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(error.message().contains("need 'redis_url'"), "{error}");
+        let options = complete()
+            .with("redis_url", "rediss://fleet:r3dis-pa55@cache.example:6380/1")
+            .unwrap();
+        let text = format!("{options:?} {:?}", options.resolve().unwrap());
+        assert!(!text.contains("r3dis-pa55"), "{text}");
+        assert!(
+            text.contains("rediss://fleet:[redacted]@cache.example:6380/1"),
+            "{text}"
+        );
+        let fleet = options.resolve().unwrap().fleet.unwrap();
+        assert_eq!(fleet.prefix, "vf:");
     }
 }

@@ -443,3 +443,89 @@ fn invalidate_removes_the_redis_entry_only_while_it_holds_the_rejected_token() {
     let (code, shared, stderr) = run(&mut vf_token(&authority.url, &redis.url()));
     assert_eq!((code, shared.as_str()), (0, second.access_token()), "{stderr}");
 }
+
+#[test]
+fn a_holder_whose_lock_expired_does_not_release_the_lock_another_host_took_since() {
+    let redis = RedisServer::start("release", &[]);
+    let server = FaultServer::start(vec![Reply::Delayed(
+        Duration::from_millis(1500),
+        Box::new(Reply::token("3600")),
+    )]);
+    let holder = vf_token_at(&server, &redis.url(), "20000").spawn().unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while server.token_requests() == 0 {
+        assert!(Instant::now() < deadline, "the holder never asked");
+        thread::sleep(Duration::from_millis(10));
+    }
+    let lock = redis
+        .keys()
+        .into_iter()
+        .find(|key| key.ends_with("}:lock"))
+        .expect("the holder's lock");
+    // As if the holder's lock had expired and another host had taken it.
+    redis.cli(&["SET", &lock, "another-host", "PX", "60000"]);
+    let (code, _, stderr) = finish(holder.wait_with_output().unwrap());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(redis.cli(&["GET", &lock]).trim(), "another-host");
+}
+
+#[test]
+fn a_failing_redis_is_skipped_for_a_while_then_used_again_by_the_same_process() {
+    let authority = Authority::start();
+    let mut redis = RedisServer::start("breaker", &[]);
+    redis.kill();
+    let options = authority
+        .options(POST_CLIENT)
+        .with("cache_dir", "none")
+        .and_then(|options| options.with("redis_url", &redis.url()))
+        .unwrap();
+    let client = Client::new(&options).unwrap();
+    let mut token = client.token().unwrap().access_token().to_owned();
+    assert_eq!(client.stats().redis_errors, 1);
+    // Skipped meanwhile: each new token comes straight from the authority, no Redis error.
+    for _ in 0..3 {
+        assert!(client.invalidate(&token));
+        token = client.token().unwrap().access_token().to_owned();
+    }
+    assert_eq!(client.stats().redis_errors, 1, "Redis was not tried again at once");
+    assert_eq!(authority.token_requests(), 4);
+    redis.restart();
+    thread::sleep(Duration::from_millis(1_200)); // the first pause is 1 s
+    assert!(client.invalidate(&token));
+    let stored = client.token().unwrap().access_token().to_owned();
+    assert_eq!(client.stats().redis_errors, 1);
+    assert_eq!(redis.keys().iter().filter(|key| key.ends_with("}:token")).count(), 1);
+    let (code, shared, stderr) = run(&mut vf_token(&authority.url, &redis.url()));
+    assert_eq!((code, shared.as_str()), (0, stored.as_str()), "{stderr}");
+}
+
+#[test]
+fn a_token_from_redis_fills_the_host_level_with_its_own_expiry() {
+    let authority = Authority::start();
+    let redis = RedisServer::start("fill", &[]);
+    let scratch = Scratch::new("fill");
+    let expires_at = |json: &str| -> i64 {
+        let value: serde_json::Value = serde_json::from_str(json).unwrap_or_else(|_| panic!("JSON: {json}"));
+        value["expires_at"].as_i64().unwrap()
+    };
+    let (code, first, stderr) = run(vf_token(&authority.url, &redis.url()).arg("--json"));
+    assert_eq!(code, 0, "{stderr}");
+    thread::sleep(Duration::from_millis(2_500)); // the token in Redis ages
+    let host = || {
+        let mut command = vf_token(&authority.url, &redis.url());
+        command.env("VF_CACHE_DIR", scratch.0.join("host")).arg("--json");
+        command
+    };
+    let (code, from_redis, stderr) = run(&mut host());
+    assert_eq!(code, 0, "{stderr}");
+    assert_eq!(count(&stderr, FROM_REDIS), 1, "{stderr}");
+    redis.cli(&["FLUSHALL"]);
+    let (code, from_host, stderr) = run(&mut host());
+    assert_eq!(code, 0, "{stderr}");
+    assert!(stderr.contains("from the host-level cache"), "{stderr}");
+    assert_eq!(authority.token_requests(), 1);
+    for later in [&from_redis, &from_host] {
+        let drift = expires_at(later) - expires_at(&first);
+        assert!(drift.abs() <= 1, "the token keeps its expiry, moved by {drift} s");
+    }
+}
