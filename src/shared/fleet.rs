@@ -259,7 +259,7 @@ impl FleetLevel {
                 self.counters.misses.fetch_add(1, Ordering::Relaxed);
             }
         }
-        let holder = match self.wait_for_lock(deadline, started) {
+        let holder = match self.wait_for_lock(need, deadline, started) {
             Waited::Locked(holder) => holder,
             Waited::Found(token) => return Ok(self.hit(token)),
             Waited::Held(error) => return Err(error),
@@ -295,7 +295,7 @@ impl FleetLevel {
 
     /// Takes the lock (`SET NX PX`, lasting no longer than our deadline), looking at the entry
     /// between attempts. Gives up at half the time left.
-    fn wait_for_lock(&self, deadline: Instant, started: SystemTime) -> Waited {
+    fn wait_for_lock(&self, need: Need, deadline: Instant, started: SystemTime) -> Waited {
         let now = Instant::now();
         let give_up = now + deadline.saturating_duration_since(now) / 2;
         let holder = holder_value();
@@ -327,10 +327,11 @@ impl FleetLevel {
             }
             thread::sleep(pause);
             pause = (pause * 2).min(MAX_POLL);
-            // Any token the holder lands will do; needs beyond that are checked under the lock.
+            // Any token the holder lands will do (a refresh takes only a newer one); a longer
+            // minimum validity is checked again under the lock.
             let any = Need {
                 min_valid: Duration::ZERO,
-                replacing: None,
+                replacing: need.replacing,
             };
             match self.look(any, started) {
                 None => return Waited::Alone,
