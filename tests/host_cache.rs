@@ -519,3 +519,37 @@ fn by_default_the_cache_lives_in_a_private_xdg_runtime_dir_and_is_off_otherwise(
     assert_eq!(second, first, "{stderr}");
     assert_eq!(authority.token_requests(), 2);
 }
+
+#[test]
+fn an_entry_replaced_by_a_symlink_is_not_followed_read_or_written_through() {
+    let authority = Authority::start();
+    let scratch = Scratch::new("symlink-entry");
+    let get = || run(&mut vf_token(&authority.url, POST_CLIENT, &scratch.cache()));
+    assert_eq!(get().0, 0);
+    let entry = token_entry(&scratch.cache());
+    let target = scratch.0.join("elsewhere");
+    fs::write(&target, b"someone else's file").unwrap();
+    fs::set_permissions(&target, fs::Permissions::from_mode(0o600)).unwrap();
+    fs::remove_file(&entry).unwrap();
+    symlink(&target, &entry).unwrap();
+    let (code, _, stderr) = get();
+    assert_eq!(code, 0, "{stderr}");
+    let lines: Vec<&str> = stderr.lines().filter(|l| l.contains("skipped")).collect();
+    assert_eq!(lines.len(), 1, "{stderr}");
+    assert!(
+        lines[0].contains("cannot open"),
+        "refused to open, not read and found damaged: {stderr}"
+    );
+    assert_eq!(authority.token_requests(), 2, "fell back to the authority");
+    assert_eq!(
+        fs::read(&target).unwrap(),
+        b"someone else's file",
+        "the link's target is untouched"
+    );
+    assert!(
+        !fs::symlink_metadata(&entry).unwrap().file_type().is_symlink(),
+        "replaced by a file"
+    );
+    let (_, _, stderr) = get();
+    assert!(stderr.contains("from the host-level cache"), "{stderr}");
+}
