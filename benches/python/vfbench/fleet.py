@@ -190,7 +190,7 @@ def main() -> None:
     version = subprocess.run(["redis-server", "--version"], capture_output=True, text=True).stdout.split()
     results: Dict[str, Any] = {
         "machine": f"{os.cpu_count()} cores",
-        "load_before": os.getloadavg()[0],
+        "load_before": round(os.getloadavg()[0], 2),
         "redis": " ".join(version[:3]),
         "cold_start": [], "first_get": [],
     }
@@ -214,7 +214,7 @@ def main() -> None:
                     results["first_get"].append(row)
         finally:
             redis.stop()
-    results["load_after"] = os.getloadavg()[0]
+    results["load_after"] = round(os.getloadavg()[0], 2)
     Path(args.out).write_text(json.dumps(results, indent=1))
     text = report(results)
     if args.report:
