@@ -529,3 +529,54 @@ fn a_token_from_redis_fills_the_host_level_with_its_own_expiry() {
         assert!(drift.abs() <= 1, "the token keeps its expiry, moved by {drift} s");
     }
 }
+
+/// A TCP server on loopback that accepts connections and, per connection, either never answers
+/// (`reply` None) or answers `reply` and closes. Runs until the test ends.
+fn fake_redis(reply: Option<&'static [u8]>) -> String {
+    use std::io::{Read, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    thread::spawn(move || {
+        let mut held = Vec::new();
+        for stream in listener.incoming() {
+            let Ok(mut stream) = stream else { return };
+            match reply {
+                Some(bytes) => {
+                    let mut buffer = [0u8; 512];
+                    let _ = stream.read(&mut buffer);
+                    let _ = stream.write_all(bytes);
+                }
+                None => held.push(stream),
+            }
+        }
+    });
+    format!("redis://127.0.0.1:{port}")
+}
+
+#[test]
+fn a_silent_a_garbage_a_full_and_a_read_only_redis_each_cost_one_warning_not_the_token() {
+    let authority = Authority::start();
+    let full = RedisServer::start("full", &["--maxmemory", "1", "--maxmemory-policy", "noeviction"]);
+    let read_only = RedisServer::start("read-only", &["--replicaof", "127.0.0.1", "9"]);
+    for (what, url) in [
+        // No answer within a twentieth of timeout_ms (200 ms), not the whole 4 s.
+        ("silent", fake_redis(None)),
+        ("garbage", fake_redis(Some(b"HTTP/1.1 400 Bad Request\r\n\r\n"))),
+        ("full", full.url()),
+        ("read-only", read_only.url()),
+    ] {
+        let (code, token, stderr) = run(vf_token(&authority.url, &url).env("VF_TIMEOUT_MS", "4000"));
+        assert_eq!(code, 0, "{what}: {stderr}");
+        assert!(!token.is_empty(), "{what}");
+        assert_eq!(count(&stderr, REDIS_TROUBLE), 1, "{what}: {stderr}");
+        let line = stderr.lines().find(|line| line.contains(REDIS_TROUBLE)).unwrap();
+        assert!(
+            line.contains("Redis is skipped for 1 s"),
+            "{what}: one line says it all: {line}"
+        );
+        if what == "silent" {
+            assert!(line.contains("no answer within 200 ms"), "{line}");
+        }
+        println!("{what}: {line}");
+    }
+}

@@ -176,7 +176,13 @@ impl FleetLevel {
         let pause = (FIRST_BREAK * (1 << in_a_row.min(5))).min(MAX_BREAK);
         lock(&self.breaker).until = Some(Instant::now() + pause);
         lock(&self.idle).clear();
-        let said = scrub(&error.to_string(), self.password.as_deref());
+        let said = if error.is_timeout() {
+            format!("no answer within {} ms", self.io_timeout.as_millis())
+        } else {
+            // One line, whatever the server sent.
+            error.to_string().split_whitespace().collect::<Vec<_>>().join(" ")
+        };
+        let said = scrub(&said, self.password.as_deref());
         self.trouble(|| format!("{what} failed: {said}; Redis is skipped for {} s", pause.as_secs()));
     }
 
