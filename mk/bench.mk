@@ -16,7 +16,7 @@ BENCH_BIN := $(BENCH_DIR)/bin
 # library by its SONAME (if it has one), so the programs run without LD_LIBRARY_PATH.
 BENCH_LIB_DIR := $(BENCH_DIR)/lib
 BENCH_RELEASE_LIB := $(CURDIR)/target/release/libvidiflow_auth.so
-BENCH_PROGRAMS := hit herd cycles refresh reference shared
+BENCH_PROGRAMS := hit herd cycles refresh reference shared fleet
 BENCH_CFLAGS := -std=gnu11 -O2 -Wall -Wextra -Werror -Iinclude
 BENCH_VENV := $(CURDIR)/target/bench-venv
 BENCH_PY := $(BENCH_VENV)/bin/python
@@ -34,12 +34,14 @@ bench: bench-build
 	$(BENCH_RUN) vfbench.run --out $(BENCH_DIR)/results.json
 	$(BENCH_RUN) vfbench.report --results $(BENCH_DIR)/results.json --out benches/REPORT.md
 	$(MAKE) --no-print-directory bench-host-cache
+	$(MAKE) --no-print-directory bench-fleet
 
 bench-quick: bench-build
 	$(BENCH_RUN) vfbench.run --quick --out $(BENCH_DIR)/results-quick.json
 	$(BENCH_RUN) vfbench.report --results $(BENCH_DIR)/results-quick.json --out $(BENCH_DIR)/REPORT-quick.md
 	$(BENCH_RUN) vfbench.hostcache --quick --out $(BENCH_DIR)/host-cache-quick.json \
 	  --report $(BENCH_DIR)/REPORT-host-cache-quick.md
+	$(BENCH_RUN) vfbench.fleet --quick --out $(BENCH_DIR)/fleet-quick.json --report $(BENCH_DIR)/REPORT-fleet-quick.md
 
 # Issue 12: the host-level cache with many processes, beside msal + msal-extensions (about
 # 15 minutes on 2 cores, most of it msal's Python processes); writes benches/REPORT-host-cache.md.

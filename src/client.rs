@@ -23,7 +23,7 @@ use crate::{
     },
     options::{EndpointSource, Options, Settings},
     process,
-    shared::{HostLevel, Need, Source},
+    shared::{FleetCounters, FleetLevel, HostLevel, Need, Source},
     token::Token,
 };
 
@@ -49,6 +49,14 @@ pub struct Stats {
     /// Tokens taken from the host-level cache (fetched by another process) instead of asking
     /// the authority: on a miss, or for a refresh.
     pub shared_hits: u64,
+    /// Tokens taken from the fleet-level cache (Redis: fetched by another host or process)
+    /// instead of asking the authority.
+    pub redis_hits: u64,
+    /// Looks in Redis that found no usable token (then one host asked the authority).
+    pub redis_misses: u64,
+    /// Redis commands that failed; each made the client skip Redis for a while and ask the
+    /// authority directly.
+    pub redis_errors: u64,
 }
 
 #[derive(Default)]
@@ -59,6 +67,7 @@ struct Counters {
     failed_requests: AtomicU64,
     errors: AtomicU64,
     shared_hits: AtomicU64,
+    fleet: Arc<FleetCounters>,
 }
 
 fn bump(counter: &AtomicU64) {
@@ -138,13 +147,18 @@ impl Client {
     /// cached token was dropped.
     pub fn invalidate(&self, access_token: &str) -> bool {
         self.bound().is_ok_and(|bound| {
-            // The shared entry first, so this process cannot take the rejected token back from it.
+            // The lowest level first, so no level above can take the rejected token back from it.
+            let fleet = bound
+                .fetcher
+                .fleet
+                .as_ref()
+                .is_some_and(|fleet| fleet.invalidate(access_token));
             let shared = bound
                 .fetcher
                 .host
                 .as_ref()
                 .is_some_and(|host| host.invalidate(access_token, Instant::now() + self.settings.timeout));
-            bound.slot.invalidate(access_token) || shared
+            bound.slot.invalidate(access_token) || shared || fleet
         })
     }
 
@@ -166,6 +180,9 @@ impl Client {
             failed_requests: read(&self.counters.failed_requests),
             errors: read(&self.counters.errors),
             shared_hits: read(&self.counters.shared_hits),
+            redis_hits: read(&self.counters.fleet.hits),
+            redis_misses: read(&self.counters.fleet.misses),
+            redis_errors: read(&self.counters.fleet.errors),
         }
     }
 
@@ -187,6 +204,7 @@ impl Client {
                     settings: self.settings.clone(),
                     counters: self.counters.clone(),
                     host: HostLevel::open(&self.settings, &self.key.shared_identity()),
+                    fleet: FleetLevel::open(&self.settings, &self.key.shared_identity(), self.counters.fleet.clone()),
                 }),
                 slot: process::registry().slot_for(self.key.clone()),
                 previous: current,
@@ -231,6 +249,8 @@ struct Fetcher {
     counters: Arc<Counters>,
     /// The host-level cache, when on.
     host: Option<HostLevel>,
+    /// The fleet-level cache (Redis), when `redis_url` is set.
+    fleet: Option<FleetLevel>,
 }
 
 impl Fetch for Fetcher {
@@ -238,11 +258,11 @@ impl Fetch for Fetcher {
         #[cfg(feature = "fault-injection")]
         crate::fault::maybe_panic("fetch");
         let deadline = Instant::now() + self.settings.timeout;
-        let Some(host) = &self.host else {
-            return self.ask_authority(deadline);
-        };
         let need = Need { min_valid, replacing };
-        let (token, source) = host.token(need, deadline, hold_after, || self.ask_authority(deadline))?;
+        let Some(host) = &self.host else {
+            return self.below_host(need, deadline);
+        };
+        let (token, source) = host.token(need, deadline, hold_after, || self.below_host(need, deadline))?;
         if let Source::Shared = source {
             bump(&self.counters.shared_hits);
             log(LogLevel::Info, || {
@@ -259,6 +279,25 @@ impl Fetch for Fetcher {
 }
 
 impl Fetcher {
+    /// A token from the fleet level (Redis) when it is on, else from the authority.
+    fn below_host(&self, need: Need, deadline: Instant) -> Result<Token> {
+        let Some(fleet) = &self.fleet else {
+            return self.ask_authority(deadline);
+        };
+        let (token, source) = fleet.token(need, deadline, hold_after, || self.ask_authority(deadline))?;
+        if let Source::Shared = source {
+            log(LogLevel::Info, || {
+                format!(
+                    "token for client '{}' from the fleet-level cache (Redis): valid {} s more, fingerprint {:016x}",
+                    self.settings.client_id,
+                    token.remaining(Instant::now()).as_secs(),
+                    token.fingerprint()
+                )
+            });
+        }
+        Ok(token)
+    }
+
     fn http(&self) -> Result<&Http> {
         self.http.get_or_try_init(|| Http::new(&self.settings))
     }

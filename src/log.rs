@@ -53,6 +53,7 @@ static IN_PROGRESS: AtomicUsize = AtomicUsize::new(0);
 /// Resets the state a thread of the parent may have left mid-way: in a fork child only the
 /// forking thread exists, so no other message is being delivered and nobody installs a sink.
 /// Runs in the atfork child handler: atomics only.
+#[cfg(unix)]
 pub(crate) fn after_fork_in_child() {
     IN_PROGRESS.store(0, Ordering::SeqCst);
     INSTALLING.store(false, Ordering::SeqCst);

@@ -17,6 +17,7 @@ use crate::{
     log::{LogLevel, log},
     proxy::ProxyUrl,
     secret::Secret,
+    shared::{FleetSettings, RedisUrl, check_prefix, read_password_file},
     url::HttpUrl,
 };
 
@@ -298,6 +299,24 @@ pub const OPTION_KEYS: &[OptionKey] = &[
         default: "$XDG_RUNTIME_DIR/vidiflow-auth if private, else none",
         kind: ValueKind::Path,
     },
+    OptionKey {
+        name: "redis_url",
+        summary: "Fleet-level token cache: redis://[user:password@]host:port[/db], or rediss:// for TLS",
+        default: "none",
+        kind: ValueKind::Text,
+    },
+    OptionKey {
+        name: "redis_password_file",
+        summary: "File holding the Redis password (replaces one in redis_url)",
+        default: "",
+        kind: ValueKind::Path,
+    },
+    OptionKey {
+        name: "redis_prefix",
+        summary: "Prefix of every Redis key, so environments can share a server",
+        default: "vf:",
+        kind: ValueKind::Text,
+    },
 ];
 
 /// The environment variable for an option key: `VF_` and the key upper-cased.
@@ -344,6 +363,9 @@ pub struct Options {
     proxy: ProxySetting,
     max_retry_after: Option<u64>,
     cache_dir: CacheDir,
+    redis_url: Option<RedisUrl>,
+    redis_password_file: Option<OptionPath>,
+    redis_prefix: Option<String>,
 }
 
 impl Options {
@@ -457,6 +479,9 @@ impl Options {
                     _ => return Err(Error::config("expected an absolute directory path, or 'none'")),
                 }
             }
+            "redis_url" => self.redis_url = parse_optional(value, RedisUrl::parse)?,
+            "redis_password_file" => self.redis_password_file = (!unset).then(|| OptionPath(PathBuf::from(value))),
+            "redis_prefix" => self.redis_prefix = parse_optional(value, check_prefix)?,
             _ => return Err(unknown_key(key)),
         }
         Ok(())
@@ -521,6 +546,26 @@ impl Options {
         }
         let timeout = Duration::from_millis(self.timeout_ms.unwrap_or(30_000));
         let connect_timeout = Duration::from_millis(self.connect_timeout_ms.unwrap_or(10_000)).min(timeout);
+        let fleet = match &self.redis_url {
+            Some(url) => Some(FleetSettings {
+                url: url.clone(),
+                password: self
+                    .redis_password_file
+                    .as_ref()
+                    .map(|path| read_password_file(path.path()))
+                    .transpose()?,
+                prefix: self
+                    .redis_prefix
+                    .clone()
+                    .unwrap_or_else(|| crate::shared::DEFAULT_PREFIX.to_owned()),
+            }),
+            None if self.redis_password_file.is_some() || self.redis_prefix.is_some() => {
+                return Err(Error::config(
+                    "'redis_password_file' and 'redis_prefix' need 'redis_url': where is the Redis server?",
+                ));
+            }
+            None => None,
+        };
         Ok(Settings {
             endpoint,
             client_id,
@@ -542,6 +587,7 @@ impl Options {
                 .max_retry_after
                 .map_or(DEFAULT_MAX_RETRY_AFTER, Duration::from_secs),
             cache_dir: self.cache_dir.clone(),
+            fleet,
         })
     }
 }
@@ -669,6 +715,8 @@ pub(crate) struct Settings {
     /// The longest hold a Retry-After can impose.
     pub max_retry_after: Duration,
     pub cache_dir: CacheDir,
+    /// The fleet level (Redis), when `redis_url` is set.
+    pub fleet: Option<FleetSettings>,
 }
 
 /// `https` is required, except on loopback or when `allow_http` is set.
@@ -834,6 +882,8 @@ mod tests {
             ("authority", "ftp://x", "scheme"),
             ("default_expires_in", "999999999", "whole number"),
             ("cache_dir", "relative/dir", "absolute directory path"),
+            ("redis_url", "http://127.0.0.1:6379", "redis://"),
+            ("redis_prefix", "vf:{x}", "braces"),
         ] {
             let error = Options::new().set(key, value).unwrap_err();
             assert!(error.message().starts_with(&format!("option '{key}'")), "{error}");
@@ -1002,5 +1052,26 @@ mod tests {
             .and_then(|o| o.with("ca_file", SECRET))
             .unwrap();
         assert!(!format!("{swapped:?}").contains(SECRET), "{swapped:?}");
+    }
+
+    #[test]
+    fn redis_options_need_a_url_and_never_show_its_password() {
+        let error = complete()
+            .with("redis_prefix", "stage:")
+            .unwrap()
+            .resolve()
+            .unwrap_err();
+        assert!(error.message().contains("need 'redis_url'"), "{error}");
+        let options = complete()
+            .with("redis_url", "rediss://fleet:r3dis-pa55@cache.example:6380/1")
+            .unwrap();
+        let text = format!("{options:?} {:?}", options.resolve().unwrap());
+        assert!(!text.contains("r3dis-pa55"), "{text}");
+        assert!(
+            text.contains("rediss://fleet:[redacted]@cache.example:6380/1"),
+            "{text}"
+        );
+        let fleet = options.resolve().unwrap().fleet.unwrap();
+        assert_eq!(fleet.prefix, "vf:");
     }
 }

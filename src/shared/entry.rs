@@ -78,7 +78,12 @@ pub(crate) struct TokenRecord {
 impl TokenRecord {
     /// The record of `token`, asked for at `sent` (wall clock, no later than the request).
     pub fn of(token: &Token, sent: SystemTime) -> TokenRecord {
-        let issued_at_ms = unix_ms(sent);
+        // A token taken from a level below (Redis) is older than the request: count its age.
+        let age = token.lifetime().saturating_sub(token.remaining(Instant::now()));
+        let issued = SystemTime::now()
+            .checked_sub(age)
+            .map_or(sent, |issued| issued.min(sent));
+        let issued_at_ms = unix_ms(issued);
         TokenRecord {
             access_token: Zeroizing::new(token.access_token().to_owned()),
             scope: token.scope().to_owned(),

@@ -8,6 +8,8 @@
 //! warning level, then at debug level) and the call goes on as if the level were not there.
 
 mod entry;
+mod fleet;
+mod fleet_config;
 #[cfg(unix)]
 mod host;
 #[cfg(not(unix))]
@@ -26,6 +28,8 @@ use entry::{DiscoveryRecord, FailureRecord, Kind, TokenEntry, TokenRecord, unix_
 use host::{HostDir, Lock};
 use seal::Keys;
 
+pub(crate) use fleet::{FleetCounters, FleetLevel};
+pub(crate) use fleet_config::{DEFAULT_PREFIX, FleetSettings, RedisUrl, check_prefix, read_password_file};
 #[cfg(unix)]
 pub(crate) use host::close_inherited_locks;
 

@@ -13,6 +13,7 @@ use std::{
 
 pub mod fault;
 pub mod proxy;
+pub mod redis_server;
 pub mod stress;
 
 use serde_json::Value;

@@ -173,6 +173,9 @@ pub fn parse(args: impl IntoIterator<Item = OsString>) -> Result<Command, UsageE
             NO_CACHE_FLAG => {
                 no_value()?;
                 invocation.settings.push(("cache_dir", "none".to_owned()));
+                for fleet in ["redis_url", "redis_password_file", "redis_prefix"] {
+                    invocation.settings.push((fleet, String::new()));
+                }
             }
             SECRET_STDIN_FLAG => {
                 no_value()?;
@@ -315,7 +318,8 @@ mod tests {
     #[test]
     fn no_cache_turns_the_host_level_off() {
         let invocation = run(&["--cache-dir", "/tmp/x", "--no-cache"]).unwrap();
-        assert_eq!(invocation.settings.last(), Some(&("cache_dir", "none".to_owned())));
+        assert!(invocation.settings.contains(&("cache_dir", "none".to_owned())));
+        assert!(invocation.settings.contains(&("redis_url", String::new())));
         assert!(run(&["--no-cache=yes"]).unwrap_err().contains("takes no value"));
     }
 }

@@ -97,7 +97,7 @@ default and ignores the variable. Boolean options alone mean true.
         "  --{SECRET_STDIN_FLAG}
         Read the client secret from the first line of standard input (echo is off on a terminal).
   --{NO_CACHE_FLAG}
-        Skip the host-level token cache (same as --cache-dir none): ask the authority.
+        Skip the host-level and fleet-level (Redis) token caches: ask the authority.
 
 The client secret: from VF_CLIENT_SECRET or VF_CLIENT_SECRET_FILE, or --client-secret-file PATH,
 or --client-secret-stdin. A secret flag replaces both variables. --client-secret VALUE works but
