@@ -25,7 +25,8 @@ from typing import TYPE_CHECKING, Any
 
 from . import _native
 from ._client import Client, Token
-from ._errors import (
+from ._errors import VidiFlowAuthError, error_class, status_name
+from ._exceptions import (
     AuthTimeoutError,
     ConfigError,
     DiscoveryError,
@@ -35,13 +36,10 @@ from ._errors import (
     NetworkError,
     OAuthError,
     ProtocolError,
-    Status,
     ThrottledError,
     TLSError,
-    VidiFlowAuthError,
-    error_class,
-    status_name,
 )
+from ._tables import OPTION_KEYS, OptionKey, Status
 from ._native import ABI_VERSION, LibraryLoadError
 
 if TYPE_CHECKING:
@@ -85,6 +83,8 @@ __all__ = [
     "LibraryLoadError",
     "NetworkError",
     "OAuthError",
+    "OPTION_KEYS",
+    "OptionKey",
     "ProtocolError",
     "Status",
     "TLSError",
