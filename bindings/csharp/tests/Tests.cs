@@ -48,6 +48,8 @@ namespace VidiFlow.Auth.Tests
             Add(tests, "exception family: Http (503, 429 with Retry-After)", ExceptionHttp);
             Add(tests, "exception family: Protocol", ExceptionProtocol);
             Add(tests, "exception table: one type per status, Throttled and Internal included", ExceptionTable);
+            Add(tests, "generated option table: exactly the keys the library knows", OptionTableMatchesLibrary);
+            Add(tests, "generated option properties reach the library under their keys", GeneratedPropertiesReachLibrary);
             Add(tests, "16 threads on a cold cache: exactly 1 request at the authority", SixteenThreadsOneRequest);
             Add(tests, "16 async callers on a cold cache: exactly 1 request", SixteenAsyncOneRequest);
             Add(tests, "GetTokenAsync honours cancellation", AsyncCancellation);
@@ -63,6 +65,40 @@ namespace VidiFlow.Auth.Tests
         private static void Add(List<KeyValuePair<string, Action>> tests, string name, Action body)
         {
             tests.Add(new KeyValuePair<string, Action>(name, body));
+        }
+
+        // --- the generated tables ----------------------------------------------------------
+
+        private static void OptionTableMatchesLibrary()
+        {
+            // The library's refusal of an unknown key lists every key it knows.
+            TokenClientOptions unknown = Authority.Options("vf-post", Authority.PostSecret, "api1");
+            unknown.AdditionalOptions["no_such_option"] = "x";
+            ConfigurationException e = Check.Fails<ConfigurationException>(() => new TokenClient(unknown), VidiFlowStatus.Config, "unknown key");
+            int at = e.Message.IndexOf("Known keys: ", StringComparison.Ordinal);
+            Check.True(at >= 0, "the message lists the known keys: " + e.Message);
+            string[] known = e.Message.Substring(at + "Known keys: ".Length).TrimEnd('.').Split(new[] { ", " }, StringSplitOptions.None);
+            Check.Equal(known.Length, TokenClientOptions.KnownKeys.Count, "as many keys as the library");
+            foreach (string key in known)
+            {
+                Check.True(TokenClientOptions.KnownKeys.Contains(key), "the generated table has " + key);
+            }
+        }
+
+        private static void GeneratedPropertiesReachLibrary()
+        {
+            TokenClientOptions options = Authority.Options("vf-post", Authority.PostSecret, "api1");
+            options.MaxRetryAfter = TimeSpan.FromDays(2);
+            ConfigurationException e = Check.Fails<ConfigurationException>(() => new TokenClient(options), VidiFlowStatus.Config, "max_retry_after beyond a day");
+            Check.Contains("option 'max_retry_after'", e.Message, "the generated property sets max_retry_after");
+            options = Authority.Options("vf-post", Authority.PostSecret, "api1");
+            options.DefaultExpiresIn = TimeSpan.FromSeconds(120);
+            options.ValidateIssuer = true;
+            options.CacheDir = "none";
+            using (var client = new TokenClient(options))
+            {
+                Check.True(client.GetToken().Value.Length > 0, "a token with the generated properties set");
+            }
         }
 
         // --- the library ------------------------------------------------------------------
