@@ -24,7 +24,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import _native
-from ._client import Client, Token
+from ._client import Client, Stats, Token
 from ._errors import VidiFlowAuthError, error_class, status_name
 from ._exceptions import (
     AuthTimeoutError,
@@ -40,6 +40,7 @@ from ._exceptions import (
     TLSError,
 )
 from ._tables import OPTION_KEYS, OptionKey, Status
+from ._log import set_logger
 from ._native import ABI_VERSION, LibraryLoadError
 
 if TYPE_CHECKING:
@@ -86,6 +87,7 @@ __all__ = [
     "OPTION_KEYS",
     "OptionKey",
     "ProtocolError",
+    "Stats",
     "Status",
     "TLSError",
     "ThrottledError",
@@ -94,5 +96,6 @@ __all__ = [
     "error_class",
     "library_path",
     "library_version",
+    "set_logger",
     "status_name",
 ]

@@ -55,6 +55,23 @@ class Token:
         return max(0.0, self._monotonic_expiry - time.monotonic())
 
 
+@dataclass(frozen=True)
+class Stats:
+    """A client's counters since it was made (``vf_client_stats``)."""
+
+    #: Token calls answered from the cache.
+    hits: int
+    #: Token calls not answered from this process's cache: they waited for a request to the
+    #: authority, or read the host-level cache.
+    misses: int
+    #: Token requests this client sent to the authority, retries included.
+    requests: int
+    #: Of those, the ones that failed.
+    failed_requests: int
+    #: Token calls that raised.
+    errors: int
+
+
 def _read_token(pointer: int) -> Token:
     """Copies a native token's fields into a ``Token``; the caller still owns ``pointer``."""
     lib = _lib
@@ -285,6 +302,24 @@ class Client:
             self._leave()
         if status:
             raise error_class(status)(f"vf_token_invalidate failed: {status_name(status)}", status=status)
+
+    def stats(self) -> Stats:
+        """The client's counters. Safe while other threads use the client."""
+        out = _native.VfStats()
+        handle = self._enter()
+        try:
+            status = _lib.vf_client_stats(handle, byref(out))
+        finally:
+            self._leave()
+        if status:
+            raise error_class(status)(f"vf_client_stats failed: {status_name(status)}", status=status)
+        return Stats(
+            hits=out.hits,
+            misses=out.misses,
+            requests=out.requests,
+            failed_requests=out.failed_requests,
+            errors=out.errors,
+        )
 
     # ---- lifetime ----------------------------------------------------------------------------
     #
