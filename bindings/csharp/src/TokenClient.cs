@@ -28,7 +28,7 @@ namespace VidiFlow.Auth
     /// }
     /// </code>
     /// </example>
-    public sealed class TokenClient : IDisposable
+    public sealed partial class TokenClient : IDisposable
     {
         private readonly ClientHandle handle;
 
