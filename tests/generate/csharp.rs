@@ -117,6 +117,19 @@ const HAND_WRITTEN: &[(&str, &str)] = &[
     ("basic_auth_style", "BasicAuthStyleText()"),
 ];
 
+/// Every option key with its property's name and type (C# spelling); the hand-written enum
+/// properties are listed with their enum type.
+pub fn properties() -> Vec<(&'static OptionKey, String, &'static str)> {
+    option_keys()
+        .iter()
+        .map(|key| match key.name {
+            "auth_method" => (key, "AuthMethod".to_owned(), "ClientAuthMethod?"),
+            "basic_auth_style" => (key, "BasicAuthStyle".to_owned(), "BasicAuthStyle?"),
+            _ => (key, property(key), property_type(key.kind)),
+        })
+        .collect()
+}
+
 /// The property name: the key in PascalCase, without a unit suffix (`timeout_ms` is `Timeout`).
 fn property(key: &OptionKey) -> String {
     pascal(key.name.trim_end_matches("_ms"))
@@ -126,7 +139,7 @@ fn property_type(kind: ValueKind) -> &'static str {
     match kind {
         ValueKind::Url | ValueKind::Path | ValueKind::Text => "string",
         ValueKind::Bool => "bool?",
-        ValueKind::Milliseconds | ValueKind::Seconds => "System.TimeSpan?",
+        ValueKind::Milliseconds | ValueKind::Seconds => "TimeSpan?",
     }
 }
 
@@ -143,7 +156,8 @@ fn value_text(key: &OptionKey, name: &str) -> String {
 pub fn options() -> String {
     let mut out = String::from(HEADER);
     out.push_str(
-        "using System.Collections.Generic;
+        "using System;
+using System.Collections.Generic;
 
 namespace VidiFlow.Auth
 {
@@ -151,7 +165,7 @@ namespace VidiFlow.Auth
     {
         /// <summary>Every option key of the library, so a key is checked here before it is
         /// handed over.</summary>
-        internal static readonly HashSet<string> KnownKeys = new HashSet<string>(System.StringComparer.Ordinal)
+        internal static readonly HashSet<string> KnownKeys = new HashSet<string>(StringComparer.Ordinal)
         {
 ",
     );

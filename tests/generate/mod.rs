@@ -3,7 +3,7 @@
 //! facts kept here are the names each binding gives a status, in a `match` without a wildcard,
 //! so a new status does not compile until every binding has named it.
 
-mod csharp;
+pub mod csharp;
 mod python;
 mod readme;
 
@@ -56,6 +56,26 @@ pub fn files() -> Vec<Generated> {
             path: "README.md",
             region: Some("statuses"),
             text: readme::statuses(),
+        },
+        Generated {
+            path: "bindings/python/README.md",
+            region: Some("options"),
+            text: readme::python_options(),
+        },
+        Generated {
+            path: "bindings/python/README.md",
+            region: Some("exceptions"),
+            text: readme::python_exceptions(),
+        },
+        Generated {
+            path: "bindings/csharp/README.md",
+            region: Some("options"),
+            text: readme::csharp_options(),
+        },
+        Generated {
+            path: "bindings/csharp/README.md",
+            region: Some("exceptions"),
+            text: readme::csharp_exceptions(),
         },
     ]
 }

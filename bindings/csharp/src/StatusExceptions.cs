@@ -24,7 +24,7 @@ namespace VidiFlow.Auth
         };
     }
 
-    /// <summary>NULL pointer, invalid UTF-8, or a minimum validity no token can meet. (<see cref="VidiFlowStatus.InvalidArgument"/>)</summary>
+    /// <summary>NULL pointer, bad UTF-8, or a minimum validity no token can meet. (<see cref="VidiFlowStatus.InvalidArgument"/>)</summary>
     public class InvalidArgumentException : VidiFlowAuthException
     {
         /// <summary>Creates the exception with a message.</summary>
@@ -38,7 +38,7 @@ namespace VidiFlow.Auth
         }
     }
 
-    /// <summary>Unknown key, bad value, missing or conflicting options, unreadable secret file. (<see cref="VidiFlowStatus.Config"/>)</summary>
+    /// <summary>Unknown key, bad or missing options, unreadable secret file. (<see cref="VidiFlowStatus.Config"/>)</summary>
     public class ConfigurationException : VidiFlowAuthException
     {
         /// <summary>Creates the exception with a message.</summary>
@@ -52,7 +52,7 @@ namespace VidiFlow.Auth
         }
     }
 
-    /// <summary>Discovery document missing, malformed, or not matching the authority. (<see cref="VidiFlowStatus.Discovery"/>)</summary>
+    /// <summary>Discovery document missing, malformed or not for the authority. (<see cref="VidiFlowStatus.Discovery"/>)</summary>
     public class DiscoveryException : VidiFlowAuthException
     {
         /// <summary>Creates the exception with a message.</summary>
@@ -108,7 +108,7 @@ namespace VidiFlow.Auth
         }
     }
 
-    /// <summary>The authority refused with an OAuth error: <c>invalid_client</c>, <c>invalid_scope</c>, … (<see cref="VidiFlowStatus.OAuth"/>)</summary>
+    /// <summary>Refused with an OAuth error: <c>invalid_client</c>, <c>invalid_scope</c>, … (<see cref="VidiFlowStatus.OAuth"/>)</summary>
     public class OAuthException : VidiFlowAuthException
     {
         /// <summary>Creates the exception with a message.</summary>
@@ -150,7 +150,7 @@ namespace VidiFlow.Auth
         }
     }
 
-    /// <summary>Not sent: the authority asked us to wait, or failures are backing off. (<see cref="VidiFlowStatus.Throttled"/>)</summary>
+    /// <summary>Not sent: asked to wait, or backing off after failures. (<see cref="VidiFlowStatus.Throttled"/>)</summary>
     public class ThrottledException : VidiFlowAuthException
     {
         /// <summary>Creates the exception with a message.</summary>

@@ -110,6 +110,7 @@ namespace VidiFlow.Auth
             }
         }
 
+        [System.Runtime.CompilerServices.MethodImpl(System.Runtime.CompilerServices.MethodImplOptions.NoInlining)]
         private static void InstallLogCallback(bool install)
         {
             NativeMethods.vf_set_log_callback(install ? LogDelivery : null, IntPtr.Zero);

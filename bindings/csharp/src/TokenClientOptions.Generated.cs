@@ -1,4 +1,5 @@
 // Generated from src/error.rs and src/options.rs by `make generate`: do not edit.
+using System;
 using System.Collections.Generic;
 
 namespace VidiFlow.Auth
@@ -7,7 +8,7 @@ namespace VidiFlow.Auth
     {
         /// <summary>Every option key of the library, so a key is checked here before it is
         /// handed over.</summary>
-        internal static readonly HashSet<string> KnownKeys = new HashSet<string>(System.StringComparer.Ordinal)
+        internal static readonly HashSet<string> KnownKeys = new HashSet<string>(StringComparer.Ordinal)
         {
             "authority",
             "token_endpoint",
@@ -68,10 +69,10 @@ namespace VidiFlow.Auth
         public string SigningAlg { get; set; }
 
         /// <summary>Longest a token call may take, discovery and retries included (option <c>timeout_ms</c>, milliseconds; default 30000). Whole milliseconds, rounded up.</summary>
-        public System.TimeSpan? Timeout { get; set; }
+        public TimeSpan? Timeout { get; set; }
 
         /// <summary>Longest a TCP and TLS connect may take (option <c>connect_timeout_ms</c>, milliseconds; default 10000). Whole milliseconds, rounded up.</summary>
-        public System.TimeSpan? ConnectTimeout { get; set; }
+        public TimeSpan? ConnectTimeout { get; set; }
 
         /// <summary>PEM file of extra CA certificates, trusted besides the system's (option <c>ca_file</c>, path).</summary>
         public string CaFile { get; set; }
@@ -86,13 +87,13 @@ namespace VidiFlow.Auth
         public bool? ValidateIssuer { get; set; }
 
         /// <summary>Lifetime in seconds assumed when the response has no expires_in (option <c>default_expires_in</c>, seconds; default 300). Whole seconds, rounded up.</summary>
-        public System.TimeSpan? DefaultExpiresIn { get; set; }
+        public TimeSpan? DefaultExpiresIn { get; set; }
 
         /// <summary>Proxy URL (http://[user:password@]host:port) or 'none'; default: *_proxy by scheme (option <c>proxy</c>, url; default environment).</summary>
         public string Proxy { get; set; }
 
         /// <summary>Longest wait in seconds a Retry-After can impose (option <c>max_retry_after</c>, seconds; default 300). Whole seconds, rounded up.</summary>
-        public System.TimeSpan? MaxRetryAfter { get; set; }
+        public TimeSpan? MaxRetryAfter { get; set; }
 
         /// <summary>Host-level token cache directory shared by this user's processes, or 'none' (option <c>cache_dir</c>, path; default $XDG_RUNTIME_DIR/vidiflow-auth if private, else none).</summary>
         public string CacheDir { get; set; }

@@ -10,13 +10,13 @@ namespace VidiFlow.Auth
         /// <summary>Success. (<c>VF_STATUS_OK</c>)</summary>
         Ok = 0,
 
-        /// <summary>NULL pointer, invalid UTF-8, or a minimum validity no token can meet. (<c>VF_STATUS_INVALID_ARGUMENT</c>)</summary>
+        /// <summary>NULL pointer, bad UTF-8, or a minimum validity no token can meet. (<c>VF_STATUS_INVALID_ARGUMENT</c>)</summary>
         InvalidArgument = 1,
 
-        /// <summary>Unknown key, bad value, missing or conflicting options, unreadable secret file. (<c>VF_STATUS_CONFIG</c>)</summary>
+        /// <summary>Unknown key, bad or missing options, unreadable secret file. (<c>VF_STATUS_CONFIG</c>)</summary>
         Config = 2,
 
-        /// <summary>Discovery document missing, malformed, or not matching the authority. (<c>VF_STATUS_DISCOVERY</c>)</summary>
+        /// <summary>Discovery document missing, malformed or not for the authority. (<c>VF_STATUS_DISCOVERY</c>)</summary>
         Discovery = 3,
 
         /// <summary>Cannot resolve or connect to the authority. (<c>VF_STATUS_NETWORK</c>)</summary>
@@ -28,7 +28,7 @@ namespace VidiFlow.Auth
         /// <summary>Untrusted certificate, wrong host name, unreadable <c>ca_file</c>. (<c>VF_STATUS_TLS</c>)</summary>
         Tls = 6,
 
-        /// <summary>The authority refused with an OAuth error: <c>invalid_client</c>, <c>invalid_scope</c>, … (<c>VF_STATUS_OAUTH</c>)</summary>
+        /// <summary>Refused with an OAuth error: <c>invalid_client</c>, <c>invalid_scope</c>, … (<c>VF_STATUS_OAUTH</c>)</summary>
         OAuth = 7,
 
         /// <summary>Unexpected HTTP status without an OAuth error body. (<c>VF_STATUS_HTTP</c>)</summary>
@@ -37,7 +37,7 @@ namespace VidiFlow.Auth
         /// <summary>Malformed or oversized answer, not a Bearer token, a redirect. (<c>VF_STATUS_PROTOCOL</c>)</summary>
         Protocol = 9,
 
-        /// <summary>Not sent: the authority asked us to wait, or failures are backing off. (<c>VF_STATUS_THROTTLED</c>)</summary>
+        /// <summary>Not sent: asked to wait, or backing off after failures. (<c>VF_STATUS_THROTTLED</c>)</summary>
         Throttled = 10,
 
         /// <summary>A bug in the library (a caught panic); please report it. (<c>VF_STATUS_INTERNAL</c>)</summary>

@@ -25,15 +25,15 @@ __all__ = [
 
 
 class InvalidArgumentError(VidiFlowAuthError, ValueError, status=Status.INVALID_ARGUMENT):
-    """NULL pointer, invalid UTF-8, or a minimum validity no token can meet. (``VF_STATUS_INVALID_ARGUMENT``)"""
+    """NULL pointer, bad UTF-8, or a minimum validity no token can meet. (``VF_STATUS_INVALID_ARGUMENT``)"""
 
 
 class ConfigError(VidiFlowAuthError, status=Status.CONFIG):
-    """Unknown key, bad value, missing or conflicting options, unreadable secret file. (``VF_STATUS_CONFIG``)"""
+    """Unknown key, bad or missing options, unreadable secret file. (``VF_STATUS_CONFIG``)"""
 
 
 class DiscoveryError(VidiFlowAuthError, status=Status.DISCOVERY):
-    """Discovery document missing, malformed, or not matching the authority. (``VF_STATUS_DISCOVERY``)"""
+    """Discovery document missing, malformed or not for the authority. (``VF_STATUS_DISCOVERY``)"""
 
 
 class NetworkError(VidiFlowAuthError, ConnectionError, status=Status.NETWORK):
@@ -49,7 +49,7 @@ class TLSError(VidiFlowAuthError, status=Status.TLS):
 
 
 class OAuthError(VidiFlowAuthError, status=Status.OAUTH):
-    """The authority refused with an OAuth error: ``invalid_client``, ``invalid_scope``, … (``VF_STATUS_OAUTH``)"""
+    """Refused with an OAuth error: ``invalid_client``, ``invalid_scope``, … (``VF_STATUS_OAUTH``)"""
 
 
 class HTTPError(VidiFlowAuthError, status=Status.HTTP):
@@ -61,7 +61,7 @@ class ProtocolError(VidiFlowAuthError, status=Status.PROTOCOL):
 
 
 class ThrottledError(VidiFlowAuthError, status=Status.THROTTLED):
-    """Not sent: the authority asked us to wait, or failures are backing off. (``VF_STATUS_THROTTLED``)"""
+    """Not sent: asked to wait, or backing off after failures. (``VF_STATUS_THROTTLED``)"""
 
 
 class InternalError(VidiFlowAuthError, status=Status.INTERNAL):

@@ -13,13 +13,13 @@ class Status(enum.IntEnum):
     #: Success.
     OK = 0
 
-    #: NULL pointer, invalid UTF-8, or a minimum validity no token can meet.
+    #: NULL pointer, bad UTF-8, or a minimum validity no token can meet.
     INVALID_ARGUMENT = 1
 
-    #: Unknown key, bad value, missing or conflicting options, unreadable secret file.
+    #: Unknown key, bad or missing options, unreadable secret file.
     CONFIG = 2
 
-    #: Discovery document missing, malformed, or not matching the authority.
+    #: Discovery document missing, malformed or not for the authority.
     DISCOVERY = 3
 
     #: Cannot resolve or connect to the authority.
@@ -31,7 +31,7 @@ class Status(enum.IntEnum):
     #: Untrusted certificate, wrong host name, unreadable ``ca_file``.
     TLS = 6
 
-    #: The authority refused with an OAuth error: ``invalid_client``, ``invalid_scope``, …
+    #: Refused with an OAuth error: ``invalid_client``, ``invalid_scope``, …
     OAUTH = 7
 
     #: Unexpected HTTP status without an OAuth error body.
@@ -40,7 +40,7 @@ class Status(enum.IntEnum):
     #: Malformed or oversized answer, not a Bearer token, a redirect.
     PROTOCOL = 9
 
-    #: Not sent: the authority asked us to wait, or failures are backing off.
+    #: Not sent: asked to wait, or backing off after failures.
     THROTTLED = 10
 
     #: A bug in the library (a caught panic); please report it.
