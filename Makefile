@@ -24,7 +24,7 @@ unexport XDG_RUNTIME_DIR
 TEST_TARGETS := test-rust test-c
 DEMO_TARGETS := demo-c
 
-.PHONY: all build deps deps-node deps-system test demo header lint stress test-rust test-c demo-c clean
+.PHONY: all build deps deps-node deps-system test demo header generate lint stress test-rust test-c demo-c clean
 
 all: build
 
@@ -101,6 +101,12 @@ stress: deps-node
 # Refreshes the committed header from the Rust sources.
 header:
 	VF_UPDATE_HEADER=1 $(CARGO) test --test header
+
+# Rewrites everything generated from the Rust tables (src/options.rs OPTION_KEYS, src/error.rs
+# Status): the header, the Python and C# tables and exceptions, the README's tables.
+# tests/generated.rs fails when a committed file differs.
+generate: header
+	VF_UPDATE_GENERATED=1 $(CARGO) test --test generated
 
 clean:
 	$(CARGO) clean

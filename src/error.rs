@@ -67,6 +67,26 @@ impl Status {
         self.name_nul().trim_end_matches('\0')
     }
 
+    /// What the status means, in one line of at most 66 characters (`vf-token --help` shows it
+    /// after the name): the README's status table and the bindings' documentation are
+    /// generated from it (`make generate`).
+    pub fn meaning(self) -> &'static str {
+        match self {
+            Status::Ok => "success",
+            Status::InvalidArgument => "NULL pointer, bad UTF-8, or a minimum validity no token can meet",
+            Status::Config => "unknown key, bad or missing options, unreadable secret file",
+            Status::Discovery => "discovery document missing, malformed or not for the authority",
+            Status::Network => "cannot resolve or connect to the authority",
+            Status::Timeout => "no answer within `timeout_ms`",
+            Status::Tls => "untrusted certificate, wrong host name, unreadable `ca_file`",
+            Status::Oauth => "refused with an OAuth error: `invalid_client`, `invalid_scope`, …",
+            Status::Http => "unexpected HTTP status without an OAuth error body",
+            Status::Protocol => "malformed or oversized answer, not a Bearer token, a redirect",
+            Status::Throttled => "not sent: asked to wait, or backing off after failures",
+            Status::Internal => "a bug in the library (a caught panic); please report it",
+        }
+    }
+
     /// The C name with a trailing NUL, for handing to C without allocating.
     pub(crate) fn name_nul(self) -> &'static str {
         match self {

@@ -1,6 +1,11 @@
 //! `vf_client`: thread-safe, shared by all threads of a program.
 
-use super::{call, guard, options::options_arg, out_arg};
+use super::{
+    call, guard,
+    options::options_arg,
+    out_arg,
+    ownership::{free_c, to_c},
+};
 use crate::{client::Client, error::Error, error::Status};
 
 use super::options::vf_options;
@@ -34,7 +39,7 @@ pub unsafe extern "C" fn vf_client_new(
         let out = out_arg(out, "out")?;
         let client = Client::new(options)?;
         // SAFETY: checked non-NULL; writable per the contract.
-        unsafe { *out = Box::into_raw(Box::new(vf_client { inner: client })) };
+        unsafe { *out = to_c(vf_client { inner: client }) };
         Ok(())
     })
 }
@@ -47,10 +52,8 @@ pub unsafe extern "C" fn vf_client_new(
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vf_client_free(client: *mut vf_client) {
     guard((), || {
-        if !client.is_null() {
-            // SAFETY: from Box::into_raw in vf_client_new, freed once per the contract.
-            drop(unsafe { Box::from_raw(client) });
-        }
+        // SAFETY: from vf_client_new, freed once per the contract.
+        unsafe { free_c(client) }
     })
 }
 

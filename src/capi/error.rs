@@ -106,9 +106,7 @@ pub unsafe extern "C" fn vf_error_retry_after_ms(error: *const Error) -> u64 {
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vf_error_free(error: *mut Error) {
     guard((), || {
-        if !error.is_null() {
-            // SAFETY: from Box::into_raw in `call`, freed once per the contract.
-            drop(unsafe { Box::from_raw(error) });
-        }
+        // SAFETY: from `call`, freed once per the contract.
+        unsafe { super::ownership::free_c(error) }
     })
 }

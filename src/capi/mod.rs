@@ -10,6 +10,7 @@ mod client;
 mod error;
 mod library;
 mod options;
+mod ownership;
 mod token;
 
 use std::{
@@ -49,7 +50,7 @@ fn call(function: &str, err: *mut *mut Error, body: impl FnOnce() -> Result<()>)
                     });
                 }
                 // SAFETY: as above.
-                unsafe { *err = Box::into_raw(Box::new(error)) };
+                unsafe { *err = ownership::to_c(error) };
             }
             status
         }

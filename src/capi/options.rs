@@ -2,7 +2,11 @@
 
 use std::ffi::c_char;
 
-use super::{arg, call, guard, str_arg};
+use super::{
+    arg, call, guard,
+    ownership::{free_c, to_c},
+    str_arg,
+};
 use crate::{error::Error, error::Status, options::Options};
 
 /// Options for a client, set by key. Not thread-safe: use one from one thread at a time.
@@ -15,9 +19,7 @@ pub struct vf_options {
 /// Free with vf_options_free().
 #[unsafe(no_mangle)]
 pub extern "C" fn vf_options_new() -> *mut vf_options {
-    guard(std::ptr::null_mut(), || {
-        Box::into_raw(Box::new(vf_options { inner: Options::new() }))
-    })
+    guard(std::ptr::null_mut(), || to_c(vf_options { inner: Options::new() }))
 }
 
 /// Sets option `key` (e.g. "authority", "client_id", "client_secret", "scope") to `value`.
@@ -69,10 +71,8 @@ pub unsafe extern "C" fn vf_options_from_env(options: *mut vf_options, err: *mut
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vf_options_free(options: *mut vf_options) {
     guard((), || {
-        if !options.is_null() {
-            // SAFETY: from Box::into_raw in vf_options_new, freed once per the contract.
-            drop(unsafe { Box::from_raw(options) });
-        }
+        // SAFETY: from vf_options_new, freed once per the contract.
+        unsafe { free_c(options) }
     })
 }
 

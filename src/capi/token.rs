@@ -3,11 +3,16 @@
 use std::{
     ffi::c_char,
     ptr,
-    sync::Arc,
     time::{Duration, Instant},
 };
 
-use super::{arg, call, client::vf_client, guard, out_arg, str_arg};
+use super::{
+    arg, call,
+    client::vf_client,
+    guard, out_arg,
+    ownership::{free_c, to_c_shared},
+    str_arg,
+};
 use crate::{error::Error, error::Result, error::Status, token::Token};
 
 /// Gets a token valid beyond the safety buffer (10 % of its lifetime, at most 60 s) into
@@ -68,7 +73,7 @@ unsafe fn get(
         let out = out_arg(out, "out")?;
         let token = client.inner.token_valid_for(min_valid)?;
         // SAFETY: checked non-NULL; writable per the contract. The Arc is released by vf_token_free.
-        unsafe { *out = Arc::into_raw(token).cast_mut() };
+        unsafe { *out = to_c_shared(token) };
         Ok(())
     })
 }
@@ -101,10 +106,8 @@ pub unsafe extern "C" fn vf_token_invalidate(client: *const vf_client, rejected_
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vf_token_free(token: *mut Token) {
     guard((), || {
-        if !token.is_null() {
-            // SAFETY: from Arc::into_raw in vf_token_get, released once per the contract.
-            drop(unsafe { Arc::from_raw(token.cast_const()) });
-        }
+        // SAFETY: from vf_token_get, released once per the contract.
+        unsafe { free_c(token) }
     })
 }
 

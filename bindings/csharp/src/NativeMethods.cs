@@ -19,6 +19,17 @@ namespace VidiFlow.Auth
     /// </remarks>
     internal static class NativeMethods
     {
+        /// <summary><c>vf_stats</c>: a client's counters.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct VfStats
+        {
+            internal ulong Hits;
+            internal ulong Misses;
+            internal ulong Requests;
+            internal ulong FailedRequests;
+            internal ulong Errors;
+        }
+
         /// <summary>The name in every DllImport below; the loader maps it to a file.</summary>
         internal const string Library = "vidiflow_auth";
 
@@ -37,6 +48,14 @@ namespace VidiFlow.Auth
 
         [DllImport(Library, CallingConvention = Cdecl)]
         internal static extern IntPtr vf_status_name(uint status);
+
+        /// <summary><c>vf_log_callback</c>: user data, <c>vf_log_level</c>, the message (valid only
+        /// during the call).</summary>
+        [UnmanagedFunctionPointer(CallingConvention.Cdecl)]
+        internal delegate void LogCallback(IntPtr userData, uint level, IntPtr message);
+
+        [DllImport(Library, CallingConvention = Cdecl)]
+        internal static extern void vf_set_log_callback(LogCallback callback, IntPtr userData);
 
         // --- options -----------------------------------------------------------------------
 
@@ -59,6 +78,9 @@ namespace VidiFlow.Auth
 
         [DllImport(Library, CallingConvention = Cdecl)]
         internal static extern void vf_client_free(IntPtr client);
+
+        [DllImport(Library, CallingConvention = Cdecl)]
+        internal static extern uint vf_client_stats(ClientHandle client, out VfStats stats);
 
         // --- token -------------------------------------------------------------------------
 

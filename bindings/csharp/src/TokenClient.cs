@@ -28,7 +28,7 @@ namespace VidiFlow.Auth
     /// }
     /// </code>
     /// </example>
-    public sealed class TokenClient : IDisposable
+    public sealed partial class TokenClient : IDisposable
     {
         private readonly ClientHandle handle;
 
@@ -285,10 +285,14 @@ namespace VidiFlow.Auth
                 foreach (KeyValuePair<string, string> pair in pairs)
                 {
                     byte[] key = Bytes(pair.Key, "(the key)");
-                    // Setting the key to "" first lets the library refuse an unknown key before any
-                    // message here could quote it: given in the wrong place, it may be the secret.
-                    status = NativeMethods.vf_options_set(options, key, new byte[] { 0 }, out error);
-                    Check(status, error);
+                    if (!TokenClientOptions.KnownKeys.Contains(pair.Key))
+                    {
+                        // Not in the generated table: let the library refuse the key (its message
+                        // names no key, which given in the wrong place may be the secret) before
+                        // any message here quotes it. A library newer than this binding may know it.
+                        status = NativeMethods.vf_options_set(options, key, new byte[] { 0 }, out error);
+                        Check(status, error);
+                    }
                     byte[] value = Bytes(pair.Value, pair.Key);
                     try
                     {

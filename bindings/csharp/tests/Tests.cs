@@ -48,6 +48,11 @@ namespace VidiFlow.Auth.Tests
             Add(tests, "exception family: Http (503, 429 with Retry-After)", ExceptionHttp);
             Add(tests, "exception family: Protocol", ExceptionProtocol);
             Add(tests, "exception table: one type per status, Throttled and Internal included", ExceptionTable);
+            Add(tests, "generated option table: exactly the keys the library knows", OptionTableMatchesLibrary);
+            Add(tests, "generated option properties reach the library under their keys", GeneratedPropertiesReachLibrary);
+            Add(tests, "GetStats counts hits, misses, requests and errors", StatsCount);
+            Add(tests, "SetLogHandler gets the library's messages, without secrets; null silences", LogHandlerGetsMessages);
+            Add(tests, "8 threads get tokens while the log handler changes", LogHandlerChangesUnderLoad);
             Add(tests, "16 threads on a cold cache: exactly 1 request at the authority", SixteenThreadsOneRequest);
             Add(tests, "16 async callers on a cold cache: exactly 1 request", SixteenAsyncOneRequest);
             Add(tests, "GetTokenAsync honours cancellation", AsyncCancellation);
@@ -63,6 +68,167 @@ namespace VidiFlow.Auth.Tests
         private static void Add(List<KeyValuePair<string, Action>> tests, string name, Action body)
         {
             tests.Add(new KeyValuePair<string, Action>(name, body));
+        }
+
+        // --- the generated tables ----------------------------------------------------------
+
+        private static void OptionTableMatchesLibrary()
+        {
+            // The library's refusal of an unknown key lists every key it knows.
+            TokenClientOptions unknown = Authority.Options("vf-post", Authority.PostSecret, "api1");
+            unknown.AdditionalOptions["no_such_option"] = "x";
+            ConfigurationException e = Check.Fails<ConfigurationException>(() => new TokenClient(unknown), VidiFlowStatus.Config, "unknown key");
+            int at = e.Message.IndexOf("Known keys: ", StringComparison.Ordinal);
+            Check.True(at >= 0, "the message lists the known keys: " + e.Message);
+            string[] known = e.Message.Substring(at + "Known keys: ".Length).TrimEnd('.').Split(new[] { ", " }, StringSplitOptions.None);
+            Check.Equal(known.Length, TokenClientOptions.KnownKeys.Count, "as many keys as the library");
+            foreach (string key in known)
+            {
+                Check.True(TokenClientOptions.KnownKeys.Contains(key), "the generated table has " + key);
+            }
+        }
+
+        private static void GeneratedPropertiesReachLibrary()
+        {
+            TokenClientOptions options = Authority.Options("vf-post", Authority.PostSecret, "api1");
+            options.MaxRetryAfter = TimeSpan.FromDays(2);
+            ConfigurationException e = Check.Fails<ConfigurationException>(() => new TokenClient(options), VidiFlowStatus.Config, "max_retry_after beyond a day");
+            Check.Contains("option 'max_retry_after'", e.Message, "the generated property sets max_retry_after");
+            options = Authority.Options("vf-post", Authority.PostSecret, "api1");
+            options.DefaultExpiresIn = TimeSpan.FromSeconds(120);
+            options.ValidateIssuer = true;
+            options.CacheDir = "none";
+            using (var client = new TokenClient(options))
+            {
+                Check.True(client.GetToken().Value.Length > 0, "a token with the generated properties set");
+            }
+        }
+
+        // --- stats and logs ------------------------------------------------------------------
+
+        private static void StatsCount()
+        {
+            TokenClientOptions options = Authority.Options("vf-post", Authority.PostSecret, "api1");
+            options.CacheDir = "none";
+            using (var client = new TokenClient(options))
+            {
+                TokenClientStats zero = client.GetStats();
+                Check.Equal(0L, zero.Hits + zero.Misses + zero.Requests + zero.Errors, "a new client has counted nothing");
+                AccessToken first = client.GetToken();
+                client.Invalidate(first);
+                client.GetToken();
+                TokenClientStats before = client.GetStats();
+                client.GetToken();
+                TokenClientStats after = client.GetStats();
+                Check.Equal(before.Hits + 1, after.Hits, "a cached token is a hit");
+                Check.Equal(before.Misses, after.Misses, "and no miss");
+                Check.True(before.Requests >= 1 && before.Misses >= 1, "the invalidated token was fetched again");
+                Check.Equal(0L, after.Errors, "no errors");
+            }
+            TokenClientOptions wrong = Authority.Options("vf-post", "not-the-secret", "api1");
+            wrong.CacheDir = "none";
+            var failing = new TokenClient(wrong);
+            Check.Fails<OAuthException>(() => failing.GetToken(), VidiFlowStatus.OAuth, "wrong secret");
+            TokenClientStats failed = failing.GetStats();
+            Check.Equal(1L, failed.Errors, "one failed call");
+            Check.True(failed.FailedRequests >= 1, "its request failed");
+            failing.Dispose();
+            Check.Throws<ObjectDisposedException>(() => failing.GetStats(), "stats of a disposed client");
+        }
+
+        private static void LogHandlerGetsMessages()
+        {
+            var messages = new System.Collections.Concurrent.ConcurrentQueue<KeyValuePair<VidiFlowLogLevel, string>>();
+            TokenClient.SetLogHandler((level, message) => messages.Enqueue(new KeyValuePair<VidiFlowLogLevel, string>(level, message)));
+            try
+            {
+                TokenClientOptions options = Authority.Options("vf-post", Authority.PostSecret, "api2");
+                options.CacheDir = "none";
+                using (var client = new TokenClient(options))
+                {
+                    client.Invalidate(client.GetToken());
+                    client.GetToken();
+                }
+                TokenClientOptions wrong = Authority.Options("vf-post", "wrong-s3cret-value", "api1");
+                wrong.CacheDir = "none";
+                using (var failing = new TokenClient(wrong))
+                {
+                    Check.Fails<OAuthException>(() => failing.GetToken(), VidiFlowStatus.OAuth, "wrong secret");
+                }
+            }
+            finally
+            {
+                TokenClient.SetLogHandler(null);
+            }
+            Check.True(messages.Any(m => m.Key == VidiFlowLogLevel.Info), "a fetch is logged at Info");
+            Check.True(messages.Any(m => m.Key == VidiFlowLogLevel.Error), "a failed call is logged at Error");
+            foreach (KeyValuePair<VidiFlowLogLevel, string> m in messages)
+            {
+                Check.True(!m.Value.Contains(Authority.PostSecret) && !m.Value.Contains("s3cret"), "no secret in: " + m.Value);
+            }
+            int count = messages.Count;
+            TokenClientOptions quiet = Authority.Options("vf-post", Authority.PostSecret, "api1");
+            quiet.CacheDir = "none";
+            using (var client = new TokenClient(quiet))
+            {
+                client.Invalidate(client.GetToken());
+                client.GetToken();
+            }
+            Check.Equal(count, messages.Count, "no message after SetLogHandler(null)");
+        }
+
+        private static void LogHandlerChangesUnderLoad()
+        {
+            int delivered = 0;
+            Action<VidiFlowLogLevel, string> counting = (level, message) => Interlocked.Increment(ref delivered);
+            TokenClientOptions options = Authority.Options("vf-post", Authority.PostSecret, "api1 api2");
+            options.CacheDir = "none";
+            using (var client = new TokenClient(options))
+            {
+                var stop = new ManualResetEventSlim(false);
+                var toggler = new Thread(() =>
+                {
+                    while (!stop.IsSet)
+                    {
+                        TokenClient.SetLogHandler(counting);
+                        TokenClient.SetLogHandler((level, message) => { throw new InvalidOperationException("dropped"); });
+                        TokenClient.SetLogHandler(null);
+                    }
+                });
+                toggler.Start();
+                var workers = new List<Thread>();
+                int failures = 0;
+                for (int i = 0; i < 8; i++)
+                {
+                    var worker = new Thread(() =>
+                    {
+                        try
+                        {
+                            for (int n = 0; n < 20; n++)
+                            {
+                                client.Invalidate(client.GetToken());
+                            }
+                        }
+                        catch (Exception)
+                        {
+                            Interlocked.Increment(ref failures);
+                        }
+                    });
+                    workers.Add(worker);
+                    worker.Start();
+                }
+                foreach (Thread worker in workers)
+                {
+                    worker.Join();
+                }
+                stop.Set();
+                toggler.Join();
+                TokenClient.SetLogHandler(null);
+                Check.Equal(0, failures, "no token call failed");
+                TokenClientStats stats = client.GetStats();
+                Check.Equal(160L, stats.Hits + stats.Misses, "every call counted once");
+                Console.WriteLine("     " + delivered + " messages delivered while the handler changed");
+            }
         }
 
         // --- the library ------------------------------------------------------------------

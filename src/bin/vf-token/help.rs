@@ -20,25 +20,6 @@ pub fn exit_code(status: Status) -> u8 {
     EXIT_STATUS_BASE + status as u8
 }
 
-/// What a status means to someone running the command. A `match` with no wildcard, so a new
-/// status does not compile until it is described here.
-fn describe(status: Status) -> &'static str {
-    match status {
-        Status::Ok => "success",
-        Status::InvalidArgument => "cannot be met, e.g. --min-valid longer than tokens live",
-        Status::Config => "bad or missing option: bad value, no client id or secret",
-        Status::Discovery => "the discovery document is missing or unusable",
-        Status::Network => "the authority cannot be reached (DNS, connection refused)",
-        Status::Timeout => "the authority did not answer within timeout_ms",
-        Status::Tls => "TLS failed: untrusted certificate, wrong host name",
-        Status::Oauth => "refused: invalid_client (wrong id or secret), invalid_scope",
-        Status::Http => "an unexpected HTTP status from the authority",
-        Status::Protocol => "a malformed answer from the authority",
-        Status::Throttled => "not sent: asked to wait, or backing off after failures",
-        Status::Internal => "a bug in vidiflow-auth; please report it",
-    }
-}
-
 /// The value placeholder a flag shows.
 fn placeholder(key: &OptionKey) -> &'static str {
     match key.kind {
@@ -118,7 +99,7 @@ Exit status:
             "  {:>2}  {:<27} {}",
             exit_code(status),
             status.name(),
-            describe(status)
+            status.meaning().replace('`', "")
         );
     }
     let _ = write!(

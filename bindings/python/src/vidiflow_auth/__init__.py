@@ -24,8 +24,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from . import _native
-from ._client import Client, Token
-from ._errors import (
+from ._client import Client, Stats, Token
+from ._errors import VidiFlowAuthError, error_class, status_name
+from ._exceptions import (
     AuthTimeoutError,
     ConfigError,
     DiscoveryError,
@@ -35,13 +36,11 @@ from ._errors import (
     NetworkError,
     OAuthError,
     ProtocolError,
-    Status,
     ThrottledError,
     TLSError,
-    VidiFlowAuthError,
-    error_class,
-    status_name,
 )
+from ._tables import OPTION_KEYS, OptionKey, Status
+from ._log import set_logger
 from ._native import ABI_VERSION, LibraryLoadError
 
 if TYPE_CHECKING:
@@ -85,7 +84,10 @@ __all__ = [
     "LibraryLoadError",
     "NetworkError",
     "OAuthError",
+    "OPTION_KEYS",
+    "OptionKey",
     "ProtocolError",
+    "Stats",
     "Status",
     "TLSError",
     "ThrottledError",
@@ -94,5 +96,6 @@ __all__ = [
     "error_class",
     "library_path",
     "library_version",
+    "set_logger",
     "status_name",
 ]

@@ -12,7 +12,9 @@ from datetime import datetime, timedelta, timezone
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
 
 from . import _native
-from ._errors import ConfigError, InternalError, error_class, from_native, status_name
+from ._errors import error_class, from_native, status_name
+from ._exceptions import ConfigError, InternalError
+from ._tables import OPTION_KEYS, OPTIONS_DOC
 
 _lib = _native.lib
 
@@ -51,6 +53,23 @@ class Token:
     def expires_in(self) -> float:
         """Seconds the token stays valid from now (monotonic clock); 0.0 once expired."""
         return max(0.0, self._monotonic_expiry - time.monotonic())
+
+
+@dataclass(frozen=True)
+class Stats:
+    """A client's counters since it was made (``vf_client_stats``)."""
+
+    #: Token calls answered from the cache.
+    hits: int
+    #: Token calls not answered from this process's cache: they waited for a request to the
+    #: authority, or read the host-level cache.
+    misses: int
+    #: Token requests this client sent to the authority, retries included.
+    requests: int
+    #: Of those, the ones that failed.
+    failed_requests: int
+    #: Token calls that raised.
+    errors: int
 
 
 def _read_token(pointer: int) -> Token:
@@ -124,11 +143,13 @@ def _new_client(options: Mapping[str, OptionValue], from_env: bool) -> int:
             if value is None:
                 continue
             key_bytes = _encode("<key>", key)
-            # Setting the key to "" first lets the library refuse an unknown key before any
-            # message here could quote it: given in the wrong place, it may be the secret.
-            status = lib.vf_options_set(handle, key_bytes, b"", byref(err))
-            if status:
-                raise from_native(status, err)
+            if key not in OPTION_KEYS:
+                # Not in the generated table: let the library refuse the key (its message names
+                # no key, which given in the wrong place may be the secret) before any message
+                # here quotes it. A library newer than this binding may still know it.
+                status = lib.vf_options_set(handle, key_bytes, b"", byref(err))
+                if status:
+                    raise from_native(status, err)
             value_bytes = _encode(key, _option_text(key, value))
             status = lib.vf_options_set(handle, key_bytes, value_bytes, byref(err))
             if status:
@@ -153,12 +174,9 @@ class Client:
                         client_secret=secret, scope="api1")
         headers = {"Authorization": client.token().authorization}
 
-    Keyword options are the library's option keys (``auth_method``, ``timeout_ms``,
-    ``connect_timeout_ms``, ``ca_file``, ``resource``, ``client_secret_file``,
-    ``private_key_file``, ``client_certificate_file``, ``key_id``, ``signing_alg``,
-    ``token_endpoint``, ``allow_http``, ``validate_endpoints``, ``validate_issuer``,
-    ``basic_auth_style``, ``default_expires_in``, ``proxy``, ``max_retry_after``); values may be
-    ``str``, ``int``, ``bool`` or a path, and ``scope`` may be a list.
+    Keyword options are the library's option keys, listed below and in
+    :data:`vidiflow_auth.OPTION_KEYS`; values may be ``str``, ``int``, ``bool`` or a path, and
+    ``scope`` may be a list.
     ``None`` leaves an option unset. Bad options raise :class:`ConfigError` naming the option.
 
     One client is meant to be shared by all threads. Clients with the same authority, client id,
@@ -285,6 +303,24 @@ class Client:
         if status:
             raise error_class(status)(f"vf_token_invalidate failed: {status_name(status)}", status=status)
 
+    def stats(self) -> Stats:
+        """The client's counters. Safe while other threads use the client."""
+        out = _native.VfStats()
+        handle = self._enter()
+        try:
+            status = _lib.vf_client_stats(handle, byref(out))
+        finally:
+            self._leave()
+        if status:
+            raise error_class(status)(f"vf_client_stats failed: {status_name(status)}", status=status)
+        return Stats(
+            hits=out.hits,
+            misses=out.misses,
+            requests=out.requests,
+            failed_requests=out.failed_requests,
+            errors=out.errors,
+        )
+
     # ---- lifetime ----------------------------------------------------------------------------
     #
     # vf_client_free() must not run while another thread is inside a call on the client. Each
@@ -354,3 +390,6 @@ class Client:
         shown = " ".join(f"{key}={value!r}" for key, value in getattr(self, "_shown", {}).items())
         state = " closed" if self.closed else ""
         return f"<vidiflow_auth.Client {shown}{state}>"
+
+
+Client.__doc__ = (Client.__doc__ or "") + "\n    Option keys:\n\n" + OPTIONS_DOC

@@ -1,37 +1,19 @@
-"""Exceptions: one base class, and one subclass per failure family (``vf_status``).
+"""Exceptions: the base class, and the lookup from a status to its class.
 
-The class statements below are the single table: each family declares its status once
-(``status=Status.X``) and ``VidiFlowAuthError.__init_subclass__`` files it under that status,
-so looking up the class for a status needs no second list that could drift.
+The subclasses, one per failure family (``vf_status``), are generated into ``_exceptions.py``:
+each declares its status once (``status=Status.X``) and ``VidiFlowAuthError.__init_subclass__``
+files it under that status, so looking up the class for a status needs no second list.
 """
 
 from __future__ import annotations
 
-import builtins
 import ctypes
-import enum
 from typing import Any, ClassVar, Dict, Optional, Tuple, Type
 
 from . import _native
+from ._tables import Status
 
 _lib = _native.lib
-
-
-class Status(enum.IntEnum):
-    """The library's status codes (``vf_status``). Numbers are never reused or renumbered."""
-
-    OK = 0
-    INVALID_ARGUMENT = 1
-    CONFIG = 2
-    DISCOVERY = 3
-    NETWORK = 4
-    TIMEOUT = 5
-    TLS = 6
-    OAUTH = 7
-    HTTP = 8
-    PROTOCOL = 9
-    THROTTLED = 10
-    INTERNAL = 11
 
 
 _FAMILIES: Dict[int, Type["VidiFlowAuthError"]] = {}
@@ -121,56 +103,6 @@ class VidiFlowAuthError(Exception):
 
 def _rebuild(cls: Type[VidiFlowAuthError], message: str, fields: Dict[str, Any]) -> VidiFlowAuthError:
     return cls(message, **fields)
-
-
-# ---- the table: one class per status family -------------------------------------------------
-
-
-class InvalidArgumentError(VidiFlowAuthError, ValueError, status=Status.INVALID_ARGUMENT):
-    """The request cannot be met, e.g. ``min_valid`` longer than the authority's token lifetime."""
-
-
-class ConfigError(VidiFlowAuthError, status=Status.CONFIG):
-    """The options are wrong or incomplete: unknown key, bad value, missing client id, unreadable
-    secret file, plain ``http`` where ``https`` is required. The message names the option, never
-    its value."""
-
-
-class DiscoveryError(VidiFlowAuthError, status=Status.DISCOVERY):
-    """The discovery document could not be fetched or names no usable token endpoint."""
-
-
-class NetworkError(VidiFlowAuthError, ConnectionError, status=Status.NETWORK):
-    """The authority could not be reached: name resolution, connection refused or reset."""
-
-
-class AuthTimeoutError(VidiFlowAuthError, builtins.TimeoutError, status=Status.TIMEOUT):
-    """The authority did not answer within ``timeout_ms``. Also a builtin ``TimeoutError``."""
-
-
-class TLSError(VidiFlowAuthError, status=Status.TLS):
-    """The TLS handshake failed: untrusted certificate, wrong host name, unreadable CA file."""
-
-
-class OAuthError(VidiFlowAuthError, status=Status.OAUTH):
-    """The authority refused with an OAuth error; see ``oauth_error`` (``invalid_client``, ...)."""
-
-
-class HTTPError(VidiFlowAuthError, status=Status.HTTP):
-    """The authority answered with an unexpected HTTP status and no OAuth error body."""
-
-
-class ProtocolError(VidiFlowAuthError, status=Status.PROTOCOL):
-    """The authority's answer is malformed: not JSON, too large, no access token, a redirect."""
-
-
-class ThrottledError(VidiFlowAuthError, status=Status.THROTTLED):
-    """Not sent: the authority asked callers to wait (see ``retry_after``) or recent failures
-    are backing off."""
-
-
-class InternalError(VidiFlowAuthError, status=Status.INTERNAL):
-    """A bug inside the library (a caught panic). Please report it."""
 
 
 # ---- from the C API --------------------------------------------------------------------------

@@ -54,11 +54,27 @@ def candidate_paths() -> List[Tuple[str, Path]]:
     return [("next to the module", Path(__file__).resolve().parent / library_file_name())]
 
 
+class VfStats(ctypes.Structure):
+    """``vf_stats``: a client's counters."""
+
+    _fields_ = [
+        ("hits", c_uint64),
+        ("misses", c_uint64),
+        ("requests", c_uint64),
+        ("failed_requests", c_uint64),
+        ("errors", c_uint64),
+    ]
+
+
+#: ``vf_log_callback``: (user_data, level, message).
+LOG_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, c_uint32, c_char_p)
+
 _SIGNATURES: Tuple[Tuple[str, Any, List[Any]], ...] = (
     # library
     ("vf_abi_version", c_uint32, []),
     ("vf_version", c_char_p, []),
     ("vf_status_name", c_char_p, [c_uint32]),
+    ("vf_set_log_callback", None, [LOG_CALLBACK, c_void_p]),
     # options
     ("vf_options_new", c_void_p, []),
     ("vf_options_set", c_uint32, [c_void_p, c_char_p, c_char_p, POINTER(c_void_p)]),
@@ -67,6 +83,7 @@ _SIGNATURES: Tuple[Tuple[str, Any, List[Any]], ...] = (
     # client
     ("vf_client_new", c_uint32, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
     ("vf_client_free", None, [c_void_p]),
+    ("vf_client_stats", c_uint32, [c_void_p, POINTER(VfStats)]),
     # token
     ("vf_token_get", c_uint32, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
     ("vf_token_get_valid_for", c_uint32, [c_void_p, c_uint32, POINTER(c_void_p), POINTER(c_void_p)]),
