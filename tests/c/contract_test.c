@@ -3,14 +3,16 @@
  * VF_AUTHORITY, VF_CLIENT_ID, VF_CLIENT_SECRET, VF_SCOPE and VF_TEST_STATS), once over http and
  * once over https (`--tls`: VF_CA_FILE too). Ends with "N passed, N failed". */
 #define _POSIX_C_SOURCE 200809L
+#ifndef _WIN32
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+#endif
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <unistd.h>
 
 #include "vidiflow_auth.h"
 
@@ -181,7 +183,11 @@ static void test_nulls(void) {
 }
 
 /* The dev authority's count of token requests, from VF_TEST_STATS (a plain http URL on
- * 127.0.0.1); -1 if it cannot be read. */
+ * 127.0.0.1); -1 if it cannot be read, -2 where this test does not read it (Windows, where
+ * tests/windows/herd_test.c counts a herd's requests with winsock). */
+#ifdef _WIN32
+static long authority_token_requests(void) { return -2; }
+#else
 static long authority_token_requests(void) {
     const char *url = getenv("VF_TEST_STATS");
     char host[64];
@@ -219,6 +225,7 @@ static long authority_token_requests(void) {
     close(fd);
     return count;
 }
+#endif
 
 enum { THREADS = 16 };
 
@@ -258,7 +265,9 @@ static void test_threads(void) {
     vf_stats stats;
     CHECK(vf_client_stats(client, &stats) == VF_STATUS_OK);
     CHECK(stats.requests == 1 && stats.misses + stats.hits == THREADS);
-    if (before >= 0) {
+    if (before == -2) {
+        printf("%d threads on a cold cache: the authority's counter is read by herd_test\n", THREADS);
+    } else if (before >= 0) {
         long after = authority_token_requests();
         printf("%d threads on a cold cache: %ld token request(s) at the authority\n", THREADS, after - before);
         CHECK(after - before == 1);
