@@ -24,7 +24,7 @@ APT_PACKAGES += mono-mcs mono-runtime libmono-system-net-http4.0-cil
 
 build-csharp: deps-system
 	mkdir -p $(CSHARP_OUT)
-	$(MCS) $(MCS_FLAGS) -target:library -out:$(CSHARP_LIB) -doc:$(CSHARP_OUT)/VidiFlow.Auth.xml \
+	$(MCS) $(MCS_FLAGS) -unsafe -target:library -out:$(CSHARP_LIB) -doc:$(CSHARP_OUT)/VidiFlow.Auth.xml \
 	  -r:System.Net.Http.dll $(CSHARP_DIR)/src/*.cs
 	$(MCS) $(MCS_FLAGS) -target:exe -out:$(CSHARP_TESTS) -r:$(CSHARP_LIB) -r:System.Net.Http.dll -r:System.Core.dll \
 	  $(CSHARP_DIR)/tests/*.cs
