@@ -214,12 +214,8 @@ impl Slot {
         wait_limit: Duration,
         fetcher: &Arc<F>,
     ) -> Result<(Arc<Token>, Served)> {
-        let now = Instant::now();
-        if let Some((token, version)) = self.usable(now, min_valid) {
-            if token.refresh_due(now) {
-                self.refresh_in_background(now, fetcher, &token);
-            }
-            return Ok((hit::replica(version, &token), Served::Hit));
+        if let Some(token) = self.cached(min_valid, fetcher) {
+            return Ok((token, Served::Hit));
         }
         let mut flight = lock(&self.flight);
         if flight.running {
@@ -273,6 +269,17 @@ impl Slot {
         let outcome = fetcher.fetch(min_valid, None).map(Arc::new);
         pilot.land(outcome.clone());
         accept_fresh(outcome, min_valid).map(|t| (t, Served::Miss))
+    }
+
+    /// The cached token if it is usable for `min_valid` now (this thread's replica of it), with
+    /// no request and no wait; a due refresh is started in the background.
+    pub fn cached<F: Fetch>(self: &Arc<Self>, min_valid: Duration, fetcher: &Arc<F>) -> Option<Arc<Token>> {
+        let now = Instant::now();
+        let (token, version) = self.usable(now, min_valid)?;
+        if token.refresh_due(now) {
+            self.refresh_in_background(now, fetcher, &token);
+        }
+        Some(hit::replica(version, &token))
     }
 
     /// Starts a refresh on a short-lived thread, unless one is running or failures hold it back.

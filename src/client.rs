@@ -127,6 +127,23 @@ impl Client {
         result.map(|(token, _)| token)
     }
 
+    /// The cached token if one is valid for `min_valid` (beyond the safety buffer), else None:
+    /// never a request, never a wait, so an event loop can call it (a due refresh is started
+    /// in the background). Counts a hit when it returns a token, nothing otherwise.
+    pub fn cached_token(&self, min_valid: Duration) -> Result<Option<Arc<Token>>> {
+        if let Some((token, stripe)) = self.hit(min_valid) {
+            self.counters.hits.bump_at(stripe);
+            return Ok(Some(token));
+        }
+        check_min_valid(min_valid)?;
+        let bound = self.bound()?;
+        let token = bound.slot.cached(min_valid, &bound.fetcher);
+        if token.is_some() {
+            self.counters.hits.bump();
+        }
+        Ok(token)
+    }
+
     /// The hit path: no error to build, nothing shared written (see `hit`).
     #[inline]
     fn hit(&self, min_valid: Duration) -> Option<(Arc<Token>, usize)> {
@@ -137,13 +154,7 @@ impl Client {
     }
 
     fn get(&self, min_valid: Duration) -> Result<(Arc<Token>, Served)> {
-        if min_valid > token::MAX_LIFETIME {
-            return Err(Error::invalid_argument(format!(
-                "a minimum validity of {} s is longer than any token lives (at most {} s)",
-                min_valid.as_secs(),
-                token::MAX_LIFETIME.as_secs()
-            )));
-        }
+        check_min_valid(min_valid)?;
         let bound = self.bound()?;
         bound.slot.get(min_valid, self.settings.timeout, &bound.fetcher)
     }
@@ -251,6 +262,17 @@ impl Drop for Client {
             }
         }
     }
+}
+
+fn check_min_valid(min_valid: Duration) -> Result<()> {
+    if min_valid > token::MAX_LIFETIME {
+        return Err(Error::invalid_argument(format!(
+            "a minimum validity of {} s is longer than any token lives (at most {} s)",
+            min_valid.as_secs(),
+            token::MAX_LIFETIME.as_secs()
+        )));
+    }
+    Ok(())
 }
 
 /// Asks the authority for a token: discovery if needed, then the token request, retried when a

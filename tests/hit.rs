@@ -34,7 +34,11 @@ fn no_thread_is_served_the_invalidated_token_from_its_replica() {
     assert_ne!(second.access_token(), first.access_token(), "the replica was served");
     for client in workers {
         let seen = thread::spawn(move || client.token().unwrap().access_token().to_owned());
-        assert_eq!(seen.join().unwrap(), second.access_token(), "another thread's replica was served");
+        assert_eq!(
+            seen.join().unwrap(),
+            second.access_token(),
+            "another thread's replica was served"
+        );
     }
     assert_eq!(authority.token_requests(), 2);
 }
