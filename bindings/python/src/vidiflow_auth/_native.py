@@ -70,6 +70,7 @@ _SIGNATURES: Tuple[Tuple[str, Any, List[Any]], ...] = (
     # token
     ("vf_token_get", c_uint32, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
     ("vf_token_get_valid_for", c_uint32, [c_void_p, c_uint32, POINTER(c_void_p), POINTER(c_void_p)]),
+    ("vf_token_get_cached", c_uint32, [c_void_p, c_uint32, POINTER(c_void_p), POINTER(c_void_p)]),
     ("vf_token_invalidate", c_uint32, [c_void_p, c_char_p]),
     ("vf_token_free", None, [c_void_p]),
     ("vf_token_access_token", c_char_p, [c_void_p]),
