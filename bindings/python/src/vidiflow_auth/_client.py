@@ -16,6 +16,7 @@ from . import _native
 from ._errors import ConfigError, InternalError, error_class, from_native, status_name
 
 _lib = _native.lib
+_hot = _native.hot
 
 #: ``vf_token_get_valid_for`` takes a ``uint32_t`` number of seconds.
 _MAX_MIN_VALID = 0xFFFFFFFF
@@ -241,6 +242,12 @@ class Client:
         try:
             out = c_void_p()
             err = c_void_p()
+            # A hit first, keeping the GIL (it never blocks); else the blocking call, without it.
+            status = _hot.vf_token_get_cached(handle, seconds, byref(out), byref(err))
+            if not status and out.value:
+                return self._adopt(out)
+            if status:
+                raise from_native(status, err)
             if seconds:
                 status = _lib.vf_token_get_valid_for(handle, seconds, byref(out), byref(err))
             else:
@@ -271,7 +278,7 @@ class Client:
         try:
             out = c_void_p()
             err = c_void_p()
-            status = _lib.vf_token_get_cached(handle, seconds, byref(out), byref(err))
+            status = _hot.vf_token_get_cached(handle, seconds, byref(out), byref(err))
             if status:
                 raise from_native(status, err)
             return self._adopt(out) if out.value else None
@@ -286,7 +293,7 @@ class Client:
         if token is not None:
             # A token handed out before: the memo holds its own reference, so this pointer
             # cannot be a new token at a reused address.
-            _lib.vf_token_free(out)
+            _hot.vf_token_free(out)
             return token
         try:
             token = _read_token(pointer)  # type: ignore[arg-type]

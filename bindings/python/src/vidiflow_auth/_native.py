@@ -7,6 +7,9 @@ strings handed out by the library are read through ``c_char_p``, which copies th
 
 ctypes releases the GIL for the duration of every call into a ``CDLL``, so threads blocked in
 the library (waiting for the authority, or for another thread's request) do not stop Python.
+The two calls of a cache hit that never block (``vf_token_get_cached``, ``vf_token_free``) are
+also declared on a ``PyDLL`` of the same library (:data:`hot`), which keeps the GIL: releasing
+and retaking it would cost more than the calls.
 """
 
 from __future__ import annotations
@@ -140,3 +143,17 @@ def load() -> Tuple[ctypes.CDLL, Path]:
 
 
 lib, library_path = load()
+
+
+def _hot(path: Path) -> ctypes.PyDLL:
+    """The same library through a handle whose calls keep the GIL, for calls that never block."""
+    hot = ctypes.PyDLL(str(path))
+    for name, restype, argtypes in _SIGNATURES:
+        if name in ("vf_token_get_cached", "vf_token_free"):
+            function = getattr(hot, name)
+            function.restype = restype
+            function.argtypes = argtypes
+    return hot
+
+
+hot = _hot(library_path)
