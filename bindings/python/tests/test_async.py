@@ -82,7 +82,9 @@ def test_httpx_async_flow_one_request_and_no_thread_hop_on_a_hit(authority, loca
     monkeypatch.setattr(httpx_auth, "_in_thread", counting)
 
     async def main(count: int):
-        async with httpx.AsyncClient(auth=HttpxAuth(client), trust_env=False) as http:
+        # 64 tasks run the auth flow at once; 8 connections spare the small local server's backlog.
+        limits = httpx.Limits(max_connections=8)
+        async with httpx.AsyncClient(auth=HttpxAuth(client), trust_env=False, limits=limits) as http:
             return await asyncio.gather(*(http.get(api.url) for _ in range(count)))
 
     responses = asyncio.run(main(64))
