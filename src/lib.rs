@@ -37,6 +37,7 @@ mod options;
 mod process;
 mod proxy;
 mod random;
+mod resolver;
 mod secret;
 mod shared;
 mod striped;

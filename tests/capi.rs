@@ -113,7 +113,10 @@ fn cached_only_get_never_requests() {
     assert_eq!(authority.token_requests(), 0);
 
     let mut fetched = ptr::null_mut();
-    assert_eq!(unsafe { vf_token_get(client, &mut fetched, ptr::null_mut()) }, Status::Ok);
+    assert_eq!(
+        unsafe { vf_token_get(client, &mut fetched, ptr::null_mut()) },
+        Status::Ok
+    );
     for seconds in [0, 1200] {
         assert_eq!(
             unsafe { vf_token_get_cached(client, seconds, &mut token, ptr::null_mut()) },
