@@ -325,6 +325,20 @@ void vf_token_free(vf_token *token);
 // `err` is NULL or points to a writable `vf_error *`.
 vf_status vf_token_get(const vf_client *client, vf_token **out, vf_error **err);
 
+// Like vf_token_get_valid_for(), but only from the cache: never sends a request and never
+// waits for one, so an event loop may call it. Returns VF_STATUS_OK with `*out` set to the
+// cached token if one is valid for `seconds` more (beyond the safety buffer), or VF_STATUS_OK
+// with `*out` NULL if none is: then call vf_token_get() / vf_token_get_valid_for() where
+// blocking is fine (say, on a worker thread). A refresh that is due is started in the
+// background, as by vf_token_get().
+//
+// # Safety
+// As vf_token_get().
+vf_status vf_token_get_cached(const vf_client *client,
+                              uint32_t seconds,
+                              vf_token **out,
+                              vf_error **err);
+
 // Like vf_token_get(), but the token stays valid for at least `seconds` more: a 20-minute
 // transcode asks for 1200. Fetches a new token if the cached one would expire sooner. Fails
 // with VF_STATUS_INVALID_ARGUMENT, without a request, if the authority's tokens cannot last

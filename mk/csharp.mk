@@ -17,14 +17,14 @@ MCS := mcs
 MCS_FLAGS := -langversion:7.2 -debug -warn:4 -warnaserror+ -nologo
 MONO := mono --debug
 
-.PHONY: build-csharp test-csharp demo-csharp
+.PHONY: build-csharp test-csharp demo-csharp bench-csharp
 
 # Mono comes from Debian, through the top-level deps-system.
 APT_PACKAGES += mono-mcs mono-runtime libmono-system-net-http4.0-cil
 
 build-csharp: deps-system
 	mkdir -p $(CSHARP_OUT)
-	$(MCS) $(MCS_FLAGS) -target:library -out:$(CSHARP_LIB) -doc:$(CSHARP_OUT)/VidiFlow.Auth.xml \
+	$(MCS) $(MCS_FLAGS) -unsafe -target:library -out:$(CSHARP_LIB) -doc:$(CSHARP_OUT)/VidiFlow.Auth.xml \
 	  -r:System.Net.Http.dll $(CSHARP_DIR)/src/*.cs
 	$(MCS) $(MCS_FLAGS) -target:exe -out:$(CSHARP_TESTS) -r:$(CSHARP_LIB) -r:System.Net.Http.dll -r:System.Core.dll \
 	  $(CSHARP_DIR)/tests/*.cs
@@ -40,3 +40,11 @@ test-csharp: deps-node build build-csharp
 demo-csharp: deps-node build build-csharp
 	@echo "== C#: bindings/csharp/examples/GetToken/Program.cs (Mono)"
 	VF_LIBRARY_PATH=$(LIB_DIR) $(WITH_AUTHORITY) $(MONO) $(CSHARP_DEMO)
+
+# Issue 15: what a cache hit costs through the binding, `TokenClient.GetToken()` on a warm cache,
+# with the release library (benches/csharp/HitBench.cs; prints ns per call for each run).
+bench-csharp: deps-node build-csharp
+	$(CARGO) build --release
+	$(MCS) $(MCS_FLAGS) -target:exe -out:$(CSHARP_OUT)/HitBench.exe -r:$(CSHARP_LIB) benches/csharp/HitBench.cs
+	env -u LD_LIBRARY_PATH VF_LIBRARY_PATH=$(CURDIR)/target/release/libvidiflow_auth.so \
+	  $(WITH_AUTHORITY) mono $(CSHARP_OUT)/HitBench.exe 1000000 7

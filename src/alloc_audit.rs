@@ -55,12 +55,13 @@ fn contains(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|window| window == needle)
 }
 
-// SAFETY: every call is forwarded to the system allocator unchanged; `inspect` only reads the
-// block before it is handed back.
+// SAFETY: every call is forwarded to the system allocator; `inspect` only reads the block
+// before it is handed back. Blocks are handed out zeroed: otherwise the unused capacity of a
+// block could still hold what another thread left in that memory, and be counted here.
 unsafe impl GlobalAlloc for Auditing {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         // SAFETY: forwarded.
-        unsafe { System.alloc(layout) }
+        unsafe { System.alloc_zeroed(layout) }
     }
 
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
@@ -75,10 +76,19 @@ unsafe impl GlobalAlloc for Auditing {
     }
 
     unsafe fn realloc(&self, block: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
-        // The old block may be moved and freed as it is.
-        inspect(block, layout.size());
+        // A move to a new zeroed block, then the old one freed as it is (and inspected): what
+        // a growing buffer leaves behind, without stale bytes in the new block's spare room.
+        // SAFETY: `new_size` is non-zero and fits the alignment, per `realloc`'s contract.
+        let new_layout = unsafe { Layout::from_size_align_unchecked(new_size, layout.align()) };
         // SAFETY: forwarded.
-        unsafe { System.realloc(block, layout, new_size) }
+        let moved = unsafe { System.alloc_zeroed(new_layout) };
+        if !moved.is_null() {
+            // SAFETY: both blocks are valid for the smaller of the two sizes, and distinct.
+            unsafe { ptr::copy_nonoverlapping(block, moved, layout.size().min(new_size)) };
+            // SAFETY: `block` was allocated with `layout` by this allocator.
+            unsafe { self.dealloc(block, layout) };
+        }
+        moved
     }
 }
 

@@ -2,7 +2,8 @@
 //!
 //! One [`Slot`] per identity ([`CacheKey`]), shared by every client with that identity. A slot
 //! holds the current token behind a read lock (the hit path takes no write lock and does no
-//! I/O) and runs at most one request to the authority at a time ("a flight"): callers who miss
+//! I/O) — and, in front of that, per-thread replicas checked against a published version (see
+//! `hit`), so a hit writes nothing another thread reads — and runs at most one request to the authority at a time ("a flight"): callers who miss
 //! while a flight is running wait for it and share its result, success or error.
 //!
 //! Past ~75 % of a token's lifetime the first caller starts a flight on a short-lived thread and
@@ -21,6 +22,7 @@ use std::{
 
 use crate::{
     error::{Error, Result, Status},
+    hit::{self, Version},
     log::{LogLevel, log},
     options::{AuthMethod, BasicAuthStyle, EndpointSource, OptionPath, ProxySetting, Settings},
     sync::{lock, read, try_lock, write},
@@ -160,6 +162,8 @@ pub(crate) enum Served {
 /// The cache entry of one identity.
 pub(crate) struct Slot {
     current: RwLock<Option<Arc<Token>>>,
+    /// Changes whenever `current` does, under its write lock (see `hit`).
+    version: Version,
     flight: Mutex<Flight>,
     flight_landed: Condvar,
     /// Lock-free copies of `flight.running` and `flight.hold_until`, so the hit path can skip
@@ -173,6 +177,7 @@ impl Default for Slot {
     fn default() -> Slot {
         Slot {
             current: RwLock::default(),
+            version: Version::default(),
             flight: Mutex::default(),
             flight_landed: Condvar::new(),
             refreshing: AtomicBool::new(false),
@@ -190,6 +195,16 @@ impl Slot {
             .unwrap_or(u64::MAX)
     }
 
+    /// The hit path (see `hit`): this thread's replica of the current token if it serves
+    /// `min_valid` without a closer look, and this thread's counter stripe; else None, and
+    /// [`Slot::get`] decides.
+    #[inline]
+    pub fn hit(&self, min_valid: Duration) -> Option<(Arc<Token>, usize)> {
+        hit::fast(self.version.load(), min_valid, || {
+            self.refreshing.load(Ordering::Relaxed)
+        })
+    }
+
     /// A token valid for at least `min_valid` (beyond the safety buffer): the cached one, or one
     /// fetched with `fetcher` — by this caller, or by the flight already running, whose result
     /// is shared. Waiting for another caller's flight gives up after `wait_limit`.
@@ -199,11 +214,7 @@ impl Slot {
         wait_limit: Duration,
         fetcher: &Arc<F>,
     ) -> Result<(Arc<Token>, Served)> {
-        let now = Instant::now();
-        if let Some(token) = self.usable(now, min_valid) {
-            if token.refresh_due(now) {
-                self.refresh_in_background(now, fetcher, &token);
-            }
+        if let Some(token) = self.cached(min_valid, fetcher) {
             return Ok((token, Served::Hit));
         }
         let mut flight = lock(&self.flight);
@@ -233,8 +244,8 @@ impl Slot {
         }
         // A flight may have landed between the check above and taking the lock.
         let now = Instant::now();
-        if let Some(token) = self.usable(now, min_valid) {
-            return Ok((token, Served::Hit));
+        if let Some((token, version)) = self.usable(now, min_valid) {
+            return Ok((hit::replica(version, &token), Served::Hit));
         }
         // Tokens of this identity never last that long: say so without asking again (while the
         // current one is unexpired; the next may be granted a longer life).
@@ -258,6 +269,17 @@ impl Slot {
         let outcome = fetcher.fetch(min_valid, None).map(Arc::new);
         pilot.land(outcome.clone());
         accept_fresh(outcome, min_valid).map(|t| (t, Served::Miss))
+    }
+
+    /// The cached token if it is usable for `min_valid` now (this thread's replica of it), with
+    /// no request and no wait; a due refresh is started in the background.
+    pub fn cached<F: Fetch>(self: &Arc<Self>, min_valid: Duration, fetcher: &Arc<F>) -> Option<Arc<Token>> {
+        let now = Instant::now();
+        let (token, version) = self.usable(now, min_valid)?;
+        if token.refresh_due(now) {
+            self.refresh_in_background(now, fetcher, &token);
+        }
+        Some(hit::replica(version, &token))
     }
 
     /// Starts a refresh on a short-lived thread, unless one is running or failures hold it back.
@@ -318,6 +340,7 @@ impl Slot {
             .is_some_and(|token| token.access_token() == access_token)
         {
             *current = None;
+            self.version.publish();
             true
         } else {
             false
@@ -335,11 +358,11 @@ impl Slot {
         held
     }
 
-    fn usable(&self, now: Instant, min_valid: Duration) -> Option<Arc<Token>> {
-        read(&self.current)
-            .as_ref()
-            .filter(|token| token.usable(now, min_valid))
-            .cloned()
+    /// The current token if usable, and its version.
+    fn usable(&self, now: Instant, min_valid: Duration) -> Option<(Arc<Token>, u64)> {
+        let current = read(&self.current);
+        let token = current.as_ref().filter(|token| token.usable(now, min_valid))?;
+        Some((token.clone(), self.version.load()))
     }
 
     pub fn holds_usable_token(&self, now: Instant) -> bool {
@@ -421,7 +444,9 @@ struct Pilot<'a> {
 impl Pilot<'_> {
     fn land(&mut self, outcome: Result<Arc<Token>>) {
         if let Ok(token) = &outcome {
-            *write(&self.slot.current) = Some(token.clone());
+            let mut current = write(&self.slot.current);
+            *current = Some(token.clone());
+            self.slot.version.publish();
         }
         let mut flight = lock(&self.slot.flight);
         match &outcome {
@@ -512,7 +537,12 @@ mod tests {
         assert_eq!(served, Served::Miss);
         let (second, served) = slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
         assert_eq!(served, Served::Hit);
-        assert!(Arc::ptr_eq(&first, &second));
+        // The hit is this thread's replica of the token (see `hit`).
+        assert_eq!(first.access_token(), second.access_token());
+        assert_eq!(first.fingerprint(), second.fingerprint());
+        let (third, served) = slot.get(Duration::ZERO, LIMIT, &fetcher).unwrap();
+        assert_eq!(served, Served::Hit);
+        assert!(Arc::ptr_eq(&second, &third), "one replica per thread");
         assert_eq!(calls(&fetcher), 1);
     }
 

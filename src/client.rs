@@ -24,6 +24,7 @@ use crate::{
     options::{EndpointSource, Options, Settings},
     process,
     shared::{FleetCounters, FleetLevel, HostLevel, Need, Source},
+    striped::StripedCounter,
     token::Token,
 };
 
@@ -61,7 +62,8 @@ pub struct Stats {
 
 #[derive(Default)]
 struct Counters {
-    hits: AtomicU64,
+    /// Bumped by every hit, from any number of threads at once: striped.
+    hits: StripedCounter,
     misses: AtomicU64,
     requests: AtomicU64,
     failed_requests: AtomicU64,
@@ -121,23 +123,47 @@ impl Client {
     /// A token that stays valid for at least `min_valid` (and beyond the safety buffer).
     /// Fails with `InvalidArgument` if the authority's tokens never live that long.
     pub fn token_valid_for(&self, min_valid: Duration) -> Result<Arc<Token>> {
+        if let Some((token, stripe)) = self.hit(min_valid) {
+            self.counters.hits.bump_at(stripe);
+            return Ok(token);
+        }
         let result = self.get(min_valid);
         match &result {
-            Ok((_, Served::Hit)) => bump(&self.counters.hits),
+            Ok((_, Served::Hit)) => self.counters.hits.bump(),
             Ok((_, Served::Miss)) => bump(&self.counters.misses),
             Err(_) => bump(&self.counters.errors),
         }
         result.map(|(token, _)| token)
     }
 
-    fn get(&self, min_valid: Duration) -> Result<(Arc<Token>, Served)> {
-        if min_valid > token::MAX_LIFETIME {
-            return Err(Error::invalid_argument(format!(
-                "a minimum validity of {} s is longer than any token lives (at most {} s)",
-                min_valid.as_secs(),
-                token::MAX_LIFETIME.as_secs()
-            )));
+    /// The cached token if one is valid for `min_valid` (beyond the safety buffer), else None:
+    /// never a request, never a wait, so an event loop can call it (a due refresh is started
+    /// in the background). Counts a hit when it returns a token, nothing otherwise.
+    pub fn cached_token(&self, min_valid: Duration) -> Result<Option<Arc<Token>>> {
+        if let Some((token, stripe)) = self.hit(min_valid) {
+            self.counters.hits.bump_at(stripe);
+            return Ok(Some(token));
         }
+        check_min_valid(min_valid)?;
+        let bound = self.bound()?;
+        let token = bound.slot.cached(min_valid, &bound.fetcher);
+        if token.is_some() {
+            self.counters.hits.bump();
+        }
+        Ok(token)
+    }
+
+    /// The hit path: no error to build, nothing shared written (see `hit`).
+    #[inline]
+    fn hit(&self, min_valid: Duration) -> Option<(Arc<Token>, usize)> {
+        if min_valid > token::MAX_LIFETIME {
+            return None;
+        }
+        self.current_bound()?.slot.hit(min_valid)
+    }
+
+    fn get(&self, min_valid: Duration) -> Result<(Arc<Token>, Served)> {
+        check_min_valid(min_valid)?;
         let bound = self.bound()?;
         bound.slot.get(min_valid, self.settings.timeout, &bound.fetcher)
     }
@@ -174,7 +200,7 @@ impl Client {
     pub fn stats(&self) -> Stats {
         let read = |counter: &AtomicU64| counter.load(Ordering::Relaxed);
         Stats {
-            hits: read(&self.counters.hits),
+            hits: self.counters.hits.sum(),
             misses: read(&self.counters.misses),
             requests: read(&self.counters.requests),
             failed_requests: read(&self.counters.failed_requests),
@@ -186,8 +212,24 @@ impl Client {
         }
     }
 
+    /// This client's agent and slot for the current fork generation, if already made.
+    #[inline]
+    fn current_bound(&self) -> Option<&Bound> {
+        // SAFETY: bindings are freed only when the client is dropped.
+        let bound = unsafe { self.bound.load(Ordering::Acquire).as_ref() }?;
+        (bound.generation == process::generation()).then_some(bound)
+    }
+
     /// This client's agent and slot for the current fork generation, made on first use in it.
     fn bound(&self) -> Result<&Bound> {
+        if let Some(bound) = self.current_bound() {
+            return Ok(bound);
+        }
+        self.bind()
+    }
+
+    #[cold]
+    fn bind(&self) -> Result<&Bound> {
         let generation = process::generation();
         loop {
             let current = self.bound.load(Ordering::Acquire);
@@ -238,6 +280,17 @@ impl Drop for Client {
             }
         }
     }
+}
+
+fn check_min_valid(min_valid: Duration) -> Result<()> {
+    if min_valid > token::MAX_LIFETIME {
+        return Err(Error::invalid_argument(format!(
+            "a minimum validity of {} s is longer than any token lives (at most {} s)",
+            min_valid.as_secs(),
+            token::MAX_LIFETIME.as_secs()
+        )));
+    }
+    Ok(())
 }
 
 /// Asks the authority for a token: discovery if needed, then the token request, retried when a

@@ -9,10 +9,7 @@ use ureq::{
     Agent,
     http::{HeaderValue, Response, header},
     tls::{PemItem, RootCerts, TlsConfig},
-    unversioned::{
-        resolver::DefaultResolver,
-        transport::{ConnectProxyConnector, Connector, TcpConnector},
-    },
+    unversioned::transport::{ConnectProxyConnector, Connector, DefaultConnector, TcpConnector},
 };
 use zeroize::Zeroizing;
 
@@ -20,6 +17,7 @@ use crate::{
     error::{Error, Result, Status},
     options::{ProxySetting, Settings},
     proxy::{EnvironmentProxies, ProxyUrl},
+    resolver::RememberingResolver,
     tls::PinningTlsConnector,
     url::HttpUrl,
 };
@@ -106,10 +104,10 @@ impl Http {
             .tls_config(tls.build())
             .build();
         let agent = match own_tls {
-            None => config.into(),
+            None => Agent::with_parts(config, DefaultConnector::default(), RememberingResolver::default()),
             Some(tls) => {
                 let connector = ().chain(ConnectProxyConnector::default()).chain(TcpConnector::default()).chain(tls);
-                Agent::with_parts(config, connector, DefaultResolver::default())
+                Agent::with_parts(config, connector, RememberingResolver::default())
             }
         };
         Ok(Http { agent, proxies })

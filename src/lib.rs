@@ -24,10 +24,12 @@ mod cache;
 pub mod capi;
 mod client;
 mod client_key;
+mod clock;
 mod der;
 mod error;
 #[cfg(feature = "fault-injection")]
 mod fault;
+mod hit;
 mod http;
 mod log;
 mod oauth;
@@ -35,8 +37,10 @@ mod options;
 mod process;
 mod proxy;
 mod random;
+mod resolver;
 mod secret;
 mod shared;
+mod striped;
 mod sync;
 #[cfg(test)]
 mod testing;

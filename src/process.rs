@@ -25,6 +25,7 @@ static FORK_GENERATION: AtomicU64 = AtomicU64::new(0);
 static REGISTRY: AtomicPtr<Registry> = AtomicPtr::new(ptr::null_mut());
 
 /// How many times this process's line of ancestors has forked since the library loaded.
+#[inline]
 pub fn generation() -> u64 {
     FORK_GENERATION.load(Ordering::Acquire)
 }

@@ -109,6 +109,38 @@ impl Token {
         crate::secret::fingerprint(self.access_token().as_bytes())[0]
     }
 
+    /// An equal token in an allocation of its own (see `hit`: one per thread, so handing it
+    /// out counts references on a line no other thread writes). Wiped on drop like the original.
+    pub(crate) fn replica(&self) -> Token {
+        Token {
+            access_token: self.access_token.clone(),
+            authorization: self.authorization.clone(),
+            token_type: self.token_type.clone(),
+            scope: self.scope.clone(),
+            lifetime: self.lifetime,
+            expires_at: self.expires_at,
+            expires_at_unix: self.expires_at_unix,
+            safety_buffer: self.safety_buffer,
+            refresh_at: self.refresh_at,
+        }
+    }
+
+    /// When the token expires (monotonic): `usable(now, min_valid)` is
+    /// `now + max(min_valid, safety_buffer()) < expires_at()`.
+    pub(crate) fn expires_at(&self) -> Instant {
+        self.expires_at
+    }
+
+    /// The part of the lifetime never promised to a caller.
+    pub(crate) fn safety_buffer(&self) -> Duration {
+        self.safety_buffer
+    }
+
+    /// When a background refresh becomes due.
+    pub(crate) fn refresh_at(&self) -> Instant {
+        self.refresh_at
+    }
+
     /// Whether a background refresh is due at `now`.
     pub(crate) fn refresh_due(&self, now: Instant) -> bool {
         now >= self.refresh_at

@@ -101,6 +101,53 @@ fn token_through_the_c_api() {
 }
 
 #[test]
+fn cached_only_get_never_requests() {
+    let authority = Authority::start();
+    let client = client_for(&authority, POST_CLIENT);
+    let mut token = ptr::dangling_mut();
+    assert_eq!(
+        unsafe { vf_token_get_cached(client, 0, &mut token, ptr::null_mut()) },
+        Status::Ok
+    );
+    assert!(token.is_null(), "nothing cached yet: NULL, and no request");
+    assert_eq!(authority.token_requests(), 0);
+
+    let mut fetched = ptr::null_mut();
+    assert_eq!(
+        unsafe { vf_token_get(client, &mut fetched, ptr::null_mut()) },
+        Status::Ok
+    );
+    for seconds in [0, 1200] {
+        assert_eq!(
+            unsafe { vf_token_get_cached(client, seconds, &mut token, ptr::null_mut()) },
+            Status::Ok
+        );
+        assert_eq!(
+            text(unsafe { vf_token_access_token(token) }),
+            text(unsafe { vf_token_access_token(fetched) })
+        );
+        unsafe { vf_token_free(token) };
+    }
+    // Longer than the hour token can promise: none cached for that, still no request.
+    assert_eq!(
+        unsafe { vf_token_get_cached(client, 3600, &mut token, ptr::null_mut()) },
+        Status::Ok
+    );
+    assert!(token.is_null());
+    let mut error = ptr::null_mut();
+    assert_eq!(
+        unsafe { vf_token_get_cached(ptr::null(), 0, &mut token, &mut error) },
+        Status::InvalidArgument
+    );
+    assert!(take_error(error).1.contains("'client'"));
+    assert_eq!(authority.token_requests(), 1);
+    unsafe {
+        vf_token_free(fetched);
+        vf_client_free(client);
+    }
+}
+
+#[test]
 fn oauth_error_fields_reach_c() {
     let authority = Authority::start();
     let client = client_for(&authority, (POST_CLIENT.0, "wrong-secret"));

@@ -61,6 +61,13 @@ static inline void get_and_free(vf_client *client) {
     vf_token_free(token);
 }
 
+/* This thread's CPU time: excludes the time it waited for a core. */
+static inline uint64_t thread_cpu_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
 static inline uint64_t now_ns(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);

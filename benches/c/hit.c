@@ -6,7 +6,9 @@
  * Warms the cache with one call, then RUNS times: THREADS threads start together (a barrier)
  * and each does ITERATIONS get/free pairs on the one shared client. Prints one JSON line:
  * per run, each thread's ns per get/free pair and the aggregate pairs per second (all threads'
- * pairs over the run's wall time).
+ * pairs over the run's wall time), and each thread's CPU ns per pair (its CPU time: on a
+ * machine shared with other work, what the pair costs without the time the thread was not
+ * running).
  */
 #include "common.h"
 
@@ -15,6 +17,7 @@ struct worker {
     pthread_barrier_t *start;
     long iterations;
     uint64_t elapsed_ns;
+    uint64_t cpu_ns;
     uint64_t done_at_ns;
 };
 
@@ -23,11 +26,13 @@ static void *work(void *arg) {
     vf_client *client = w->client;
     pthread_barrier_wait(w->start);
     uint64_t t0 = now_ns();
+    uint64_t c0 = thread_cpu_ns();
     for (long i = 0; i < w->iterations; i++) {
         vf_token *token = NULL;
         if (vf_token_get(client, &token, NULL) != VF_STATUS_OK) die("vf_token_get failed during the hit loop");
         vf_token_free(token);
     }
+    w->cpu_ns = thread_cpu_ns() - c0;
     w->done_at_ns = now_ns();
     w->elapsed_ns = w->done_at_ns - t0;
     return NULL;
@@ -66,6 +71,9 @@ int main(int argc, char **argv) {
         printf("%s{\"ns_per_op\":[", r ? "," : "");
         for (long t = 0; t < threads; t++)
             printf("%s%.2f", t ? "," : "", (double)workers[t].elapsed_ns / (double)iterations);
+        printf("],\"cpu_ns_per_op\":[");
+        for (long t = 0; t < threads; t++)
+            printf("%s%.2f", t ? "," : "", (double)workers[t].cpu_ns / (double)iterations);
         printf("],\"wall_s\":%.6f,\"ops_per_s\":%.1f}", wall_s, (double)(threads * iterations) / wall_s);
     }
     printf("],");

@@ -33,31 +33,38 @@ use crate::error::{Error, Result, Status};
 /// copy of a freed one, or an uninitialised value: freeing it could crash or free twice, while
 /// leaving it costs at most a leak. A non-NULL `*err` is reported in the log instead, so the
 /// leak can be found.
+#[inline]
 fn call(function: &str, err: *mut *mut Error, body: impl FnOnce() -> Result<()>) -> Status {
-    let result = catch_unwind(AssertUnwindSafe(body)).unwrap_or_else(|_| Err(panic_error(function)));
-    match result {
-        Ok(()) => Status::Ok,
-        Err(error) => {
-            let status = error.status();
-            if !err.is_null() {
-                // SAFETY: the caller passes either NULL or a pointer to a writable `vf_error *`;
-                // its value is only compared with NULL, never followed.
-                if !unsafe { *err }.is_null() {
-                    crate::log::log(crate::log::LogLevel::Warn, || {
-                        format!(
-                            "{function} failed and overwrote *err, which was not NULL: the error it held was not freed (free each error with vf_error_free() and set the variable to NULL before reusing it)"
-                        )
-                    });
-                }
-                // SAFETY: as above.
-                unsafe { *err = ownership::to_c(error) };
-            }
-            status
-        }
+    match catch_unwind(AssertUnwindSafe(body)) {
+        Ok(Ok(())) => Status::Ok,
+        Ok(Err(error)) => report(function, err, error),
+        Err(_) => report(function, err, panic_error(function)),
     }
 }
 
+/// Hands `error` to the caller through `err` (kept out of line: the success path of every call
+/// stays small).
+#[cold]
+fn report(function: &str, err: *mut *mut Error, error: Error) -> Status {
+    let status = error.status();
+    if !err.is_null() {
+        // SAFETY: the caller passes either NULL or a pointer to a writable `vf_error *`;
+        // its value is only compared with NULL, never followed.
+        if !unsafe { *err }.is_null() {
+            crate::log::log(crate::log::LogLevel::Warn, || {
+                format!(
+                    "{function} failed and overwrote *err, which was not NULL: the error it held was not freed (free each error with vf_error_free() and set the variable to NULL before reusing it)"
+                )
+            });
+        }
+        // SAFETY: as above.
+        unsafe { *err = ownership::to_c(error) };
+    }
+    status
+}
+
 /// Runs an infallible exported body; a panic gives `on_panic` instead.
+#[inline]
 fn guard<T>(on_panic: T, body: impl FnOnce() -> T) -> T {
     catch_unwind(AssertUnwindSafe(body)).unwrap_or(on_panic)
 }

@@ -78,6 +78,33 @@ unsafe fn get(
     })
 }
 
+/// Like vf_token_get_valid_for(), but only from the cache: never sends a request and never
+/// waits for one, so an event loop may call it. Returns VF_STATUS_OK with `*out` set to the
+/// cached token if one is valid for `seconds` more (beyond the safety buffer), or VF_STATUS_OK
+/// with `*out` NULL if none is: then call vf_token_get() / vf_token_get_valid_for() where
+/// blocking is fine (say, on a worker thread). A refresh that is due is started in the
+/// background, as by vf_token_get().
+///
+/// # Safety
+/// As vf_token_get().
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vf_token_get_cached(
+    client: *const vf_client,
+    seconds: u32,
+    out: *mut *mut Token,
+    err: *mut *mut Error,
+) -> Status {
+    call("vf_token_get_cached", err, || {
+        // SAFETY: per this function's contract.
+        let client = unsafe { arg(client, "client")? };
+        let out = out_arg(out, "out")?;
+        let token = client.inner.cached_token(Duration::from_secs(seconds.into()))?;
+        // SAFETY: checked non-NULL; writable per the contract. The Arc is released by vf_token_free.
+        unsafe { *out = token.map_or(ptr::null_mut(), to_c_shared) };
+        Ok(())
+    })
+}
+
 /// Tells the cache that the API rejected `rejected_access_token` (say, with HTTP 401): if it
 /// is still the cached token, it is dropped and the next vf_token_get() fetches a new one. A
 /// newer cached token is kept, so many threads reporting the same old token cause one refetch.

@@ -153,6 +153,7 @@ static void test_nulls(void) {
     CHECK(client == NULL);
     CHECK(vf_token_get(NULL, &token, NULL) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(vf_token_get_valid_for(NULL, 1, &token, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_token_get_cached(NULL, 0, &token, NULL) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(vf_token_invalidate(NULL, "x") == VF_STATUS_INVALID_ARGUMENT);
     CHECK(token == NULL);
     CHECK(vf_client_stats(NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
@@ -161,6 +162,7 @@ static void test_nulls(void) {
     CHECK(vf_token_get_valid_for(real, 1, NULL, &err) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(strstr(vf_error_message(err), "'out' is NULL") != NULL);
     vf_error_free(err);
+    CHECK(vf_token_get_cached(real, 0, NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(vf_token_invalidate(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(vf_client_stats(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
     vf_client_free(real);

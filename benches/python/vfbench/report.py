@@ -101,15 +101,21 @@ class Report:
     def hit_native(self, res: Dict[str, Any]) -> None:
         rows = []
         per_thread = {}
-        for key in ("1t", "2t"):
+        cpu_per_thread: Dict[str, Optional[float]] = {}
+        keys = [key for key in ("1t", "2t", "4t") if key in res]
+        for key in keys:
             data = res[key]
             values = [ns for run in data["runs"] for ns in run["ns_per_op"]]
+            cpu = [ns for run in data["runs"] for ns in run.get("cpu_ns_per_op", [])]
             per_thread[key] = med(values)
+            cpu_per_thread[key] = med(cpu) if cpu else None
             rows.append([
-                data["threads"], spread(values, f1), spread([run["ops_per_s"] / 1e6 for run in data["runs"]], f1),
+                data["threads"], spread(values, f1), spread(cpu, f1) if cpu else "—",
+                spread([run["ops_per_s"] / 1e6 for run in data["runs"]], f1),
                 f"{len(data['runs'])} × {data['iterations']:,}",
             ])
         self.add(table(["threads", "ns per get+free, per thread: median (min–max)",
+                        "CPU ns per get+free, per thread: median (min–max)",
                         "aggregate M get+free/s: median (min–max)", "runs × iterations per thread"], rows), "")
         ref = self.result("reference")
         if ref:
@@ -121,23 +127,35 @@ class Report:
             ] + ([["start a thread and join it (`pthread_create` + `pthread_join`), **µs**", spread(ref["spawn_us"], f1)]]
                  if "spawn_us" in ref else [])), "")
         one, two = per_thread["1t"], per_thread["2t"]
-        agg = {key: med([run["ops_per_s"] / 1e6 for run in res[key]["runs"]]) for key in ("1t", "2t")}
-        self.target("1", "native cache hit, 1 thread (median)", "≤ 100 ns", f"{one:.1f} ns", one <= 100)
-        self.target("1", "native cache hit, 2 threads (per thread)", "scaling shown", f"{two:.1f} ns per thread "
-                    f"({two / one:.1f}× the 1-thread cost); all threads {agg['1t']:.1f} → {agg['2t']:.1f} M/s", None)
+        agg = {key: med([run["ops_per_s"] / 1e6 for run in res[key]["runs"]]) for key in keys}
+        self.target("1", "native cache hit, 1 thread (median)", "≤ 15 ns (issue 15)", f"{one:.1f} ns", one <= 15)
+        self.target("1", "native cache hit, 2 threads: aggregate vs 1 thread", "≥ 1.8× (issue 15)",
+                    f"{agg['2t'] / agg['1t']:.2f}× ({agg['1t']:.1f} → {agg['2t']:.1f} M/s; {two:.1f} ns per thread)",
+                    agg["2t"] >= 1.8 * agg["1t"])
+        if "4t" in agg:
+            self.target("1", "native cache hit, 4 threads on 2 cores: aggregate", "scaling shown",
+                        f"{agg['4t']:.1f} M/s ({agg['4t'] / agg['1t']:.2f}× 1 thread)", None)
         if agg["2t"] < agg["1t"]:
             self.behind.append(
                 f"**Hit scaling:** two threads together do fewer hits than one ({agg['2t']:.1f} vs {agg['1t']:.1f} "
-                f"M get+free/s; {two:.1f} vs {one:.1f} ns per thread). Every hit writes to cache lines all threads "
-                "share (see the notes), so a second core adds contention, not throughput.")
-        if one > 100:
+                f"M get+free/s; {two:.1f} vs {one:.1f} ns per thread). A hit writes nothing shared (see the notes): "
+                "compare the CPU ns per thread, which leave out the time a thread waited for a core.")
+        cpu = {key: value for key, value in cpu_per_thread.items() if value is not None}
+        if cpu and (one > 15 or agg["2t"] < 1.8 * agg["1t"]):
+            self.misses.append(
+                "**Native hit, wall time vs CPU time:** per thread, CPU ns per hit "
+                + ", ".join(f"{key[:-1]} thread(s) {value:.1f}" for key, value in cpu.items())
+                + f" against wall ns {', '.join(f'{per_thread[key]:.1f}' for key in keys)}, load average "
+                "under the section. Flat CPU ns as threads are added means hits do not slow each other; "
+                "wall time above CPU time is time a thread waited for a core that other work held.")
+        if one > 15:
             clock = med(ref["clock"]) if ref else None
             self.misses.append(
-                f"**Native hit {one:.1f} ns > 100 ns.** "
-                + (f"Reading the monotonic clock alone costs {clock:.1f} ns here (clocksource "
-                   f"`{self.r['machine'].get('clocksource')}`), and the hit path reads it once. " if clock else "")
-                + "The rest is the read lock, the `Arc` count and the hits counter (see the notes below)."
-            )
+                f"**Native hit {one:.1f} ns > 15 ns.** "
+                + (f"A precise monotonic clock read costs {clock:.1f} ns here (clocksource "
+                   f"`{self.r['machine'].get('clocksource')}`); " if clock else "")
+                + "the hit reads the coarse clock instead (a few ns). The rest is the thread's replica lookup, "
+                "its `Arc` count and its hits stripe (see the notes below).")
 
     def hit_python(self, res: Dict[str, Any]) -> None:
         ours = [x / 1e3 for x in res["ours"]["ns_per_op"]]
@@ -376,13 +394,14 @@ class Report:
         out = [
             "What bounds the numbers (from reading the sources, with this run's evidence):",
             "",
-            "- **The native hit path** (`Slot::get` in src/cache.rs via `Client::token_valid_for`) reads the "
-            f"monotonic clock once{clock}, takes the std `RwLock`'s read lock, clones the `Arc<Token>` and bumps the "
-            "client's `hits` counter; `vf_token_free` drops the `Arc`. That is one clock read and five atomic "
-            "read-modify-writes per get+free (lock, unlock, count up, count down, counter), all on cache lines "
-            "every caller shares. One thread pays the clock and uncontended atomics; two threads on two cores "
-            "bounce those lines between the cores, so the per-thread cost grows with threads instead of staying "
-            "flat.",
+            "- **The native hit path** (`Slot::hit` in src/cache.rs, src/hit.rs, via `Client::token_valid_for`) "
+            "loads the slot's published version (a line written only when the token changes), finds this "
+            "thread's own replica of the token, reads `CLOCK_MONOTONIC_COARSE` (no time-stamp counter; the precise "
+            f"clock{clock} is read only off the hit path), clones the replica's `Arc` and bumps this thread's "
+            "stripe of the hits counter; `vf_token_free` drops the `Arc`. Three uncontended atomic "
+            "read-modify-writes per get+free, all on lines only the calling thread writes, so threads on "
+            "different cores do not slow each other; on this shared machine, the wall-clock figures also carry "
+            "the time a thread waited for a core (the CPU ns column does not).",
             "- **The Python hit path** is two ctypes calls (`vf_token_get`, `vf_token_free`); each converts its "
             "arguments and releases and retakes the GIL. That, not the cache, is nearly all of the time.",
         ]
@@ -419,7 +438,8 @@ class Report:
             "1. Cache hit, native", "hit_native",
             "A C program (benches/c/hit.c, `gcc -O2`) calls `vf_token_get` + `vf_token_free` on a warm cache, "
             "on one client shared by all threads. Each run starts the threads together; per-thread ns is that "
-            "thread's time over its iterations, aggregate is all pairs over the run's wall time.",
+            "thread's time over its iterations, CPU ns the thread's CPU time over them (without the time it waited "
+            "for a core), aggregate is all pairs over the run's wall time. 4 threads run on the 2 cores.",
             self.hit_native)
         self.section(
             "2. Cache hit through Python vs msal", "hit_python",

@@ -157,7 +157,7 @@ def section(results: Dict[str, Any], name: str, body: Callable[[], Any]) -> None
 def hit_native(auth: Authority, cfg: Config) -> Dict[str, Any]:
     env = auth.env()
     out = {}
-    for threads in (1, 2):
+    for threads in (1, 2, 4):
         out[f"{threads}t"] = run_json([str(BIN / "hit"), str(threads), str(cfg.hit_iterations), str(cfg.hit_runs)], env)
     return out
 

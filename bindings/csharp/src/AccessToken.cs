@@ -63,7 +63,7 @@ namespace VidiFlow.Auth
         }
 
         /// <summary>Copies a native token; the caller still owns and frees <paramref name="token"/>.</summary>
-        internal static AccessToken Copy(TokenHandle token)
+        internal static AccessToken Copy(IntPtr token)
         {
             string value = Utf8.Read(NativeMethods.vf_token_access_token(token));
             string type = Utf8.Read(NativeMethods.vf_token_type(token));

@@ -85,31 +85,31 @@ namespace VidiFlow.Auth
         // --- token -------------------------------------------------------------------------
 
         [DllImport(Library, CallingConvention = Cdecl)]
-        internal static extern uint vf_token_get(ClientHandle client, out TokenHandle token, out ErrorHandle err);
+        internal static extern uint vf_token_get(ClientHandle client, out IntPtr token, out IntPtr err);
 
         [DllImport(Library, CallingConvention = Cdecl)]
-        internal static extern uint vf_token_get_valid_for(ClientHandle client, uint seconds, out TokenHandle token, out ErrorHandle err);
+        internal static extern uint vf_token_get_valid_for(ClientHandle client, uint seconds, out IntPtr token, out IntPtr err);
 
         [DllImport(Library, CallingConvention = Cdecl)]
         internal static extern uint vf_token_invalidate(ClientHandle client, byte[] rejectedAccessToken);
 
         [DllImport(Library, CallingConvention = Cdecl)]
-        internal static extern IntPtr vf_token_access_token(TokenHandle token);
+        internal static extern IntPtr vf_token_access_token(IntPtr token);
 
         [DllImport(Library, CallingConvention = Cdecl)]
-        internal static extern IntPtr vf_token_authorization(TokenHandle token);
+        internal static extern IntPtr vf_token_authorization(IntPtr token);
 
         [DllImport(Library, CallingConvention = Cdecl)]
-        internal static extern IntPtr vf_token_type(TokenHandle token);
+        internal static extern IntPtr vf_token_type(IntPtr token);
 
         [DllImport(Library, CallingConvention = Cdecl)]
-        internal static extern IntPtr vf_token_scope(TokenHandle token);
+        internal static extern IntPtr vf_token_scope(IntPtr token);
 
         [DllImport(Library, CallingConvention = Cdecl)]
-        internal static extern long vf_token_expires_at(TokenHandle token);
+        internal static extern long vf_token_expires_at(IntPtr token);
 
         [DllImport(Library, CallingConvention = Cdecl)]
-        internal static extern long vf_token_expires_in(TokenHandle token);
+        internal static extern long vf_token_expires_in(IntPtr token);
 
         [DllImport(Library, CallingConvention = Cdecl)]
         internal static extern void vf_token_free(IntPtr token);

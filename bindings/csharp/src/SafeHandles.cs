@@ -31,16 +31,6 @@ namespace VidiFlow.Auth
         }
     }
 
-    /// <summary>A <c>vf_token *</c>, freed with vf_token_free().</summary>
-    internal sealed class TokenHandle : VfSafeHandle
-    {
-        protected override bool ReleaseHandle()
-        {
-            NativeMethods.vf_token_free(handle);
-            return true;
-        }
-    }
-
     /// <summary>A <c>vf_options *</c>, freed with vf_options_free().</summary>
     internal sealed class OptionsHandle : VfSafeHandle
     {
@@ -54,6 +44,17 @@ namespace VidiFlow.Auth
     /// <summary>A <c>vf_error *</c>, freed with vf_error_free().</summary>
     internal sealed class ErrorHandle : VfSafeHandle
     {
+        /// <summary>For the marshaller.</summary>
+        public ErrorHandle()
+        {
+        }
+
+        /// <summary>Takes ownership of <paramref name="error"/> (may be NULL).</summary>
+        internal ErrorHandle(IntPtr error)
+        {
+            SetHandle(error);
+        }
+
         protected override bool ReleaseHandle()
         {
             NativeMethods.vf_error_free(handle);

@@ -31,6 +31,7 @@ namespace VidiFlow.Auth
     public sealed partial class TokenClient : IDisposable
     {
         private readonly ClientHandle handle;
+        private readonly TokenMemo memo = new TokenMemo();
 
         /// <summary>
         /// Creates a client from <paramref name="options"/>. Sends no request: the first token call
@@ -179,13 +180,14 @@ namespace VidiFlow.Auth
         public void Dispose()
         {
             handle.Dispose();
+            memo.Dispose();
         }
 
         private AccessToken Fetch(uint seconds)
         {
             ThrowIfDisposed();
-            TokenHandle token;
-            ErrorHandle error;
+            IntPtr token;
+            IntPtr error;
             uint status;
             try
             {
@@ -200,14 +202,33 @@ namespace VidiFlow.Auth
             }
             if (status != (uint)VidiFlowStatus.Ok)
             {
-                token.Dispose();
-                throw VidiFlowAuthException.FromNative(status, error);
+                NativeMethods.vf_token_free(token);
+                throw VidiFlowAuthException.FromNative(status, new ErrorHandle(error));
             }
-            using (token)
+            // A hit: the token handed out last time, with no string read.
+            AccessToken known = memo.Find(token);
+            if (known != null)
             {
-                error.Dispose();
-                return AccessToken.Copy(token);
+                NativeMethods.vf_token_free(token);
+                return known;
             }
+            AccessToken copy;
+            try
+            {
+                copy = AccessToken.Copy(token);
+            }
+            catch
+            {
+                NativeMethods.vf_token_free(token);
+                throw;
+            }
+            memo.Keep(token, copy);
+            if (handle.IsClosed)
+            {
+                // Disposed meanwhile: what Dispose freed before this Keep is freed now.
+                memo.Dispose();
+            }
+            return copy;
         }
 
         private void ThrowIfDisposed()

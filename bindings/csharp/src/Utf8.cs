@@ -1,5 +1,4 @@
 using System;
-using System.Runtime.InteropServices;
 using System.Text;
 
 namespace VidiFlow.Auth
@@ -30,24 +29,20 @@ namespace VidiFlow.Auth
         /// A copy of the NUL-terminated UTF-8 string at <paramref name="pointer"/>, or null for a
         /// NULL pointer. The native memory stays where it is: the object it belongs to frees it.
         /// </summary>
-        internal static string Read(IntPtr pointer)
+        /// One scan for the length and one decoding copy, straight from the native memory.
+        internal static unsafe string Read(IntPtr pointer)
         {
             if (pointer == IntPtr.Zero)
             {
                 return null;
             }
+            byte* bytes = (byte*)pointer;
             int length = 0;
-            while (Marshal.ReadByte(pointer, length) != 0)
+            while (bytes[length] != 0)
             {
                 length++;
             }
-            if (length == 0)
-            {
-                return string.Empty;
-            }
-            var bytes = new byte[length];
-            Marshal.Copy(pointer, bytes, 0, length);
-            return Encoding.UTF8.GetString(bytes);
+            return length == 0 ? string.Empty : Encoding.UTF8.GetString(bytes, length);
         }
 
         /// <summary>Overwrites a buffer that held a secret.</summary>

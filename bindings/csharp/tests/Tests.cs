@@ -57,6 +57,7 @@ namespace VidiFlow.Auth.Tests
             Add(tests, "16 async callers on a cold cache: exactly 1 request", SixteenAsyncOneRequest);
             Add(tests, "GetTokenAsync honours cancellation", AsyncCancellation);
             Add(tests, "Invalidate drops only the cached token", InvalidateDropsCachedToken);
+            Add(tests, "a hit returns the same AccessToken object, on every thread; a new token a new one", HitsAreMemoised);
             Add(tests, "Dispose twice is safe; use after Dispose throws ObjectDisposedException", DisposeTwice);
             Add(tests, "Dispose while other threads get tokens; finalizers free the rest", DisposeRacesAndFinalizers);
             Add(tests, "out-parameters: error handle stays empty on success", OutParamsOnSuccess);
@@ -888,6 +889,49 @@ namespace VidiFlow.Auth.Tests
                 Check.Throws<ArgumentNullException>(() => client.Invalidate(null), "Invalidate(null)");
                 // Tokens not from this client are simply not cached.
                 client.Invalidate(new AccessToken("not-a-cached-token", "Bearer", "", DateTimeOffset.UtcNow));
+            }
+        }
+
+        private static void HitsAreMemoised()
+        {
+            Authority.Reset();
+            using (var client = new TokenClient(Authority.Options("vf-post-2", Authority.Post2Secret, "api1")))
+            {
+                AccessToken first = client.GetToken();
+                // The identity may be cached by an earlier test already: count from here.
+                long requests = Authority.TokenRequests();
+                AccessToken hit = client.GetToken();
+                Check.True(ReferenceEquals(hit, client.GetToken()), "a hit is the memoised copy, no new strings");
+                Check.Equal(first.Value, hit.Value, "the same token");
+                // Each thread is handed its own native copy: its own memo entry, the same token.
+                var others = new AccessToken[8];
+                var threads = new Thread[others.Length];
+                for (int i = 0; i < threads.Length; i++)
+                {
+                    int at = i;
+                    threads[i] = new Thread(() =>
+                    {
+                        AccessToken mine = client.GetToken();
+                        others[at] = ReferenceEquals(mine, client.GetToken()) ? mine : null;
+                    });
+                    threads[i].Start();
+                }
+                foreach (Thread thread in threads)
+                {
+                    thread.Join();
+                }
+                foreach (AccessToken other in others)
+                {
+                    Check.True(other != null && other.Value == first.Value, "memoised on another thread");
+                }
+                client.Invalidate(hit);
+                AccessToken second = client.GetToken();
+                Check.True(second.Value != first.Value, "a new token after Invalidate, not the memoised one");
+                // The call that fetched it had the shared native token; hits have this thread's copy.
+                AccessToken again = client.GetToken();
+                Check.Equal(second.Value, again.Value, "the new token again");
+                Check.True(ReferenceEquals(again, client.GetToken()), "the new token memoised");
+                Check.Equal(requests + 1, Authority.TokenRequests(), "token requests");
             }
         }
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 import os
 import threading
@@ -9,7 +10,7 @@ import time
 from ctypes import byref, c_void_p
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple, Union
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Union
 
 from . import _native
 from ._errors import error_class, from_native, status_name
@@ -17,6 +18,7 @@ from ._exceptions import ConfigError, InternalError
 from ._tables import OPTION_KEYS, OPTIONS_DOC
 
 _lib = _native.lib
+_hot = _native.hot
 
 #: ``vf_token_get_valid_for`` takes a ``uint32_t`` number of seconds.
 _MAX_MIN_VALID = 0xFFFFFFFF
@@ -53,6 +55,10 @@ class Token:
     def expires_in(self) -> float:
         """Seconds the token stays valid from now (monotonic clock); 0.0 once expired."""
         return max(0.0, self._monotonic_expiry - time.monotonic())
+
+
+#: Tokens remembered per client (see ``Client._memo``): one per thread that asks often.
+_MEMO_SIZE = 16
 
 
 @dataclass(frozen=True)
@@ -216,12 +222,13 @@ class Client:
         self._handles: List[int] = []  # [handle] while the client is alive; popped to free it
         self._calls: List[None] = []  # one entry per call in progress
         self._closed = False
-        self._lock = threading.Lock()  # guards swapping self._memo
-        # (native token pointer, Token): the last token handed out, with one native reference
-        # held on it. A hit on the same cached token is recognised by pointer and returns the
-        # same Token without copying anything: the reference keeps the address from being
-        # reused by another token.
-        self._memo: Optional[Tuple[int, Token]] = None
+        self._lock = threading.Lock()  # guards changes to self._memo
+        # native token pointer -> Token: the tokens handed out lately, each with one native
+        # reference held on it. A hit on the same cached token is recognised by pointer and
+        # returns the same Token without copying anything: the reference keeps the address from
+        # being reused by another token. Several, because the library hands each thread its
+        # own copy of the current token.
+        self._memo: Dict[int, Token] = {}
         self._lib = _lib  # kept for close() at interpreter exit, when module globals may be gone
 
         shown = {key: options.get(key) for key in _SHOWN_OPTIONS}
@@ -253,6 +260,12 @@ class Client:
         try:
             out = c_void_p()
             err = c_void_p()
+            # A hit first, keeping the GIL (it never blocks); else the blocking call, without it.
+            status = _hot.vf_token_get_cached(handle, seconds, byref(out), byref(err))
+            if not status and out.value:
+                return self._adopt(out)
+            if status:
+                raise from_native(status, err)
             if seconds:
                 status = _lib.vf_token_get_valid_for(handle, seconds, byref(out), byref(err))
             else:
@@ -261,27 +274,62 @@ class Client:
                 raise from_native(status, err)
             if not out.value:
                 raise InternalError("the library reported success but returned no token")
-            return self._adopt(out.value)
+            return self._adopt(out)
         finally:
             self._leave()
 
-    def _adopt(self, pointer: int) -> Token:
-        """The Token for a native token this call owns; consumes the native reference."""
-        memo = self._memo
-        if memo is not None and memo[0] == pointer:
-            # The same cached token as last time: the memo holds its own reference, so this
-            # pointer cannot be a new token at a reused address.
-            _lib.vf_token_free(pointer)
-            return memo[1]
+    async def token_async(self, min_valid: Union[int, float, timedelta] = 0) -> Token:
+        """:meth:`token` for asyncio: a cached token is returned at once, on the event loop's
+        thread (no thread hop); otherwise :meth:`token` runs in the loop's default executor, so
+        the loop is never blocked while the authority is asked. Concurrent tasks that miss share
+        one request, as threads do."""
+        token = self._cached(min_valid)
+        if token is not None:
+            return token
+        return await asyncio.get_running_loop().run_in_executor(None, self.token, min_valid)
+
+    def _cached(self, min_valid: Union[int, float, timedelta] = 0) -> Optional[Token]:
+        """The cached token if one is valid for ``min_valid`` more, else None: never sends a
+        request, never waits for one (``vf_token_get_cached``)."""
+        seconds = _seconds(min_valid) if min_valid else 0
+        handle = self._enter()
         try:
-            token = _read_token(pointer)
+            out = c_void_p()
+            err = c_void_p()
+            status = _hot.vf_token_get_cached(handle, seconds, byref(out), byref(err))
+            if status:
+                raise from_native(status, err)
+            return self._adopt(out) if out.value else None
+        finally:
+            self._leave()
+
+    def _adopt(self, out: c_void_p) -> Token:
+        """The Token for the native token in ``out``, which this call owns; consumes the native
+        reference. ``out`` is passed back to C as it is: no conversion."""
+        pointer = out.value
+        token = self._memo.get(pointer)  # type: ignore[arg-type]
+        if token is not None:
+            # A token handed out before: the memo holds its own reference, so this pointer
+            # cannot be a new token at a reused address.
+            _hot.vf_token_free(out)
+            return token
+        try:
+            token = _read_token(pointer)  # type: ignore[arg-type]
         except BaseException:
-            _lib.vf_token_free(pointer)
+            _lib.vf_token_free(out)
             raise
+        evicted: List[int] = []
         with self._lock:
-            old, self._memo = self._memo, (pointer, token)
-        if old is not None:
-            _lib.vf_token_free(old[0])
+            if pointer in self._memo or self._handle is None:
+                evicted.append(pointer)  # kept already, or closed meanwhile: ours is not kept
+            else:
+                self._memo[pointer] = token  # type: ignore[index]
+                while len(self._memo) > _MEMO_SIZE:
+                    oldest = next(iter(self._memo))
+                    del self._memo[oldest]
+                    evicted.append(oldest)
+        for old in evicted:
+            _lib.vf_token_free(old)
         return token
 
     def invalidate(self, token: Union[Token, str]) -> None:
@@ -352,10 +400,10 @@ class Client:
             return  # released already
         self._handle = None
         with self._lock:
-            memo, self._memo = self._memo, None
+            memo, self._memo = self._memo, {}
         lib = self._lib
-        if memo is not None:
-            lib.vf_token_free(memo[0])
+        for pointer in memo:
+            lib.vf_token_free(pointer)
         lib.vf_client_free(handle)
 
     def close(self) -> None:

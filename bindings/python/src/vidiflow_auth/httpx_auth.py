@@ -13,8 +13,9 @@ On a 401 answer, the token that was sent is reported to the cache (``Client.inva
 the request is sent once more with a fresh token. A streaming request body cannot be replayed,
 so such a request is not retried: its 401 response is returned.
 
-With ``httpx.AsyncClient`` the token call runs in a worker thread (it may wait for the
-authority), so the event loop is never blocked.
+With ``httpx.AsyncClient`` a cached token is taken on the event loop's thread at once (no
+thread hop: the library answers from its cache without blocking); only when a token must be
+fetched does the call run in a worker thread, so the event loop is never blocked.
 """
 
 from __future__ import annotations
@@ -61,7 +62,9 @@ class HttpxAuth(httpx.Auth):
     auth_flow = sync_auth_flow
 
     async def async_auth_flow(self, request: httpx.Request) -> AsyncGenerator[httpx.Request, httpx.Response]:
-        token = await _in_thread(self.client.token, self.min_valid)
+        token = self.client._cached(self.min_valid)
+        if token is None:
+            token = await _in_thread(self.client.token, self.min_valid)
         request.headers["Authorization"] = token.authorization
         response = yield request
         if response.status_code == 401:
