@@ -12,7 +12,7 @@ use std::{
 };
 
 use support::{
-    Authority, POST_CLIENT,
+    Authority, POST_CLIENT, base64,
     fault::{FaultServer, Reply},
 };
 use vidiflow_auth::{Client, Error, LogLevel, Options, Status};
@@ -384,7 +384,7 @@ fn discovery_endpoint_on_another_host_needs_validate_endpoints_off() {
 #[test]
 fn an_authority_echoing_the_request_never_brings_the_secret_into_a_message() {
     // The Basic credential the request really carries (id and secret need no form-encoding).
-    let credential = base64(format!("vf-post:{SECRET}").as_bytes());
+    let credential = base64(format!("vf-post:{SECRET}"));
     for method in ["client_secret_post", "client_secret_basic"] {
         let server = FaultServer::start(vec![Reply::Echo]);
         let options = options(&server.token_endpoint()).with("auth_method", method).unwrap();
@@ -402,31 +402,11 @@ fn an_authority_echoing_the_request_never_brings_the_secret_into_a_message() {
         }
         // The secret's own base64 at each of the three alignments it can take in a credential.
         for pad in ["", "x", "xx"] {
-            let encoded = base64(format!("{pad}{SECRET}").as_bytes());
+            let encoded = base64(format!("{pad}{SECRET}"));
             let inner = &encoded[4..encoded.len() - 4];
             assert!(!description.contains(inner), "base64 of the secret: {description}");
         }
     }
-}
-
-/// Standard base64 with padding.
-fn base64(bytes: &[u8]) -> String {
-    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in bytes.chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 #[test]

@@ -15,9 +15,9 @@ use std::{
 };
 
 use support::{
-    Authority, POST_CLIENT, SECOND_CLIENT,
+    Authority, POST_CLIENT, SECOND_CLIENT, base64,
     fault::{FaultServer, Reply},
-    proxy::{ForwardProxy, base64},
+    proxy::ForwardProxy,
 };
 use vidiflow_auth::{Client, LogLevel, Options, Status, capi};
 
@@ -359,7 +359,7 @@ fn proxy_credentials_are_accepted_and_never_shown() {
         "Debug shows the proxy password"
     );
     Client::new(&good).unwrap().token().unwrap();
-    let expected = format!("Basic {}", base64(&format!("vf:{PROXY_PASSWORD}")));
+    let expected = format!("Basic {}", base64(format!("vf:{PROXY_PASSWORD}")));
     assert!(
         proxy
             .seen()

@@ -5,7 +5,7 @@
 mod support;
 
 use support::{
-    Authority, BASIC_CLIENT, POST_CLIENT, assert_no_secret,
+    Authority, BASIC_CLIENT, POST_CLIENT, assert_no_secret, base64,
     fault::{FaultServer, Reply},
 };
 use vidiflow_auth::{Client, Options, Status};
@@ -35,25 +35,6 @@ fn last_authorization(authority: &Authority) -> String {
         .as_str()
         .unwrap_or("")
         .to_owned()
-}
-
-fn base64(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let n = chunk
-            .iter()
-            .enumerate()
-            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
 
 #[test]

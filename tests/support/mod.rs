@@ -156,3 +156,24 @@ pub fn in_child(body: impl FnOnce() -> bool) -> Option<i32> {
     unsafe { libc::kill(pid, libc::SIGKILL) };
     None
 }
+
+/// Standard Base64 with padding (RFC 4648 §4), written here independently of the library's own,
+/// for the credentials tests expect on the wire.
+pub fn base64(bytes: impl AsRef<[u8]>) -> String {
+    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    let mut out = String::new();
+    for chunk in bytes.as_ref().chunks(3) {
+        let n = chunk
+            .iter()
+            .enumerate()
+            .fold(0u32, |n, (i, b)| n | u32::from(*b) << (16 - 8 * i));
+        for i in 0..4 {
+            out.push(if i <= chunk.len() {
+                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
+            } else {
+                '='
+            });
+        }
+    }
+    out
+}

@@ -4,6 +4,7 @@
 //! through it and a client cannot bypass it unnoticed. It can require Basic credentials
 //! (`Proxy-Authorization`), answering 407 without them.
 
+use super::base64;
 use std::{
     io::{BufRead, BufReader, Read, Write},
     net::{Shutdown, TcpListener, TcpStream},
@@ -37,7 +38,7 @@ impl ForwardProxy {
         let url = format!("http://{}", listener.local_addr().unwrap());
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let hosts: Vec<String> = hosts.iter().map(|h| h.to_ascii_lowercase()).collect();
-        let expected = credentials.map(|(user, password)| format!("Basic {}", base64(&format!("{user}:{password}"))));
+        let expected = credentials.map(|(user, password)| format!("Basic {}", base64(format!("{user}:{password}"))));
         let record = seen.clone();
         thread::spawn(move || {
             for client in listener.incoming().flatten() {
@@ -149,22 +150,4 @@ fn serve(client: TcpStream, hosts: &[String], expected: Option<&str>, record: &M
     }
     let _ = upstream.shutdown(Shutdown::Write);
     let _ = back.join();
-}
-
-/// Standard Base64 with padding, for the expected `Proxy-Authorization`.
-pub fn base64(text: &str) -> String {
-    const ALPHABET: &[u8; 64] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-    let mut out = String::new();
-    for chunk in text.as_bytes().chunks(3) {
-        let b = [chunk[0], *chunk.get(1).unwrap_or(&0), *chunk.get(2).unwrap_or(&0)];
-        let n = u32::from(b[0]) << 16 | u32::from(b[1]) << 8 | u32::from(b[2]);
-        for i in 0..4 {
-            out.push(if i <= chunk.len() {
-                ALPHABET[(n >> (18 - 6 * i) & 63) as usize] as char
-            } else {
-                '='
-            });
-        }
-    }
-    out
 }
