@@ -25,6 +25,10 @@ pub const SECOND_CLIENT: (&str, &str) = ("vf-post-2", "second-secret-abcdef");
 /// Registered for Basic, with an id that needs form-encoding (RFC 6749 §2.3.1).
 pub const RESERVED_CLIENT: (&str, &str) = ("vf:basic id+/%&=", "reserved-secret-7a6b");
 
+/// Ports the authorities of this test binary have listened on.
+static USED_PORTS: std::sync::Mutex<std::collections::BTreeSet<u64>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
 pub struct Authority {
     child: Child,
     /// `http://127.0.0.1:PORT/Integrations/Authentication/core`
@@ -58,6 +62,16 @@ impl Authority {
             .expect("the authority prints its address");
         let ready: Value =
             serde_json::from_str(&line).unwrap_or_else(|_| panic!("the authority did not start: {line:?}"));
+        // An ephemeral port an earlier authority of this test binary had gives the same
+        // authority URL, so the same process-wide cache key: its tokens would still be cached
+        // here. Take a port not used before (unless the test chose the port).
+        let port = ready["port"].as_u64().expect("port");
+        let fixed_port = env.iter().any(|(name, _)| *name == "VF_TEST_PORT");
+        if !fixed_port && !USED_PORTS.lock().unwrap_or_else(|e| e.into_inner()).insert(port) {
+            let _ = child.kill();
+            let _ = child.wait();
+            return Authority::start_with(env);
+        }
         let stats_url = ready["stats"].as_str().expect("stats").to_owned();
         // Under a made-up host name (VF_TEST_HOST_NAME=authority.test, reached through a test
         // proxy), the test itself reads the counters directly on loopback.

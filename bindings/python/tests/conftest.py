@@ -7,7 +7,8 @@ ephemeral port); other tests share one (`shared_authority`).
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+import urllib.parse
+from typing import Callable, Iterator, Set
 
 import pytest
 
@@ -22,13 +23,25 @@ def shared_authority() -> Iterator[Authority]:
     authority.stop()
 
 
+_USED_PORTS: Set[int] = set()
+
+
 @pytest.fixture
 def start_authority() -> Iterator[Callable[..., Authority]]:
     """Starts fresh authorities (so a fresh, cold cache) with a chosen token lifetime."""
     started = []
 
     def start(ttl: int = 3600) -> Authority:
-        authority = Authority(ttl=ttl)
+        # An ephemeral port an earlier authority had gives the same authority URL, so the same
+        # cache key: that authority's token would still be in this process's cache. Take a port
+        # this session has not used.
+        while True:
+            authority = Authority(ttl=ttl)
+            port = urllib.parse.urlsplit(authority.url).port
+            if port not in _USED_PORTS:
+                break
+            authority.stop()
+        _USED_PORTS.add(port)
         started.append(authority)
         return authority
 
