@@ -16,6 +16,7 @@ use std::{
 use support::{
     Authority, POST_CLIENT, SECOND_CLIENT,
     fault::{FaultServer, Reply},
+    in_child,
 };
 use vidiflow_auth::Client;
 
@@ -382,34 +383,6 @@ fn invalidate_removes_the_shared_entry_only_while_it_holds_the_rejected_token() 
     );
     assert_eq!(client.stats().shared_hits, 1);
     assert_eq!(authority.token_requests(), 2);
-}
-
-/// Runs `body` in a forked child and returns its exit code, or None if it hung.
-fn in_child(body: impl FnOnce() -> bool) -> Option<i32> {
-    // SAFETY: the child only runs `body` (library calls, file reads) and then _exit.
-    let pid = unsafe { libc::fork() };
-    assert!(pid >= 0, "fork failed");
-    if pid == 0 {
-        let ok = std::panic::catch_unwind(std::panic::AssertUnwindSafe(body)).unwrap_or(false);
-        // SAFETY: ends the child without running the parent's atexit handlers or destructors.
-        unsafe { libc::_exit(if ok { 0 } else { 1 }) };
-    }
-    let deadline = Instant::now() + Duration::from_secs(30);
-    let mut status = 0;
-    while Instant::now() < deadline {
-        // SAFETY: waits for our own child.
-        if unsafe { libc::waitpid(pid, &mut status, libc::WNOHANG) } == pid {
-            return Some(if libc::WIFEXITED(status) {
-                libc::WEXITSTATUS(status)
-            } else {
-                -1
-            });
-        }
-        thread::sleep(Duration::from_millis(20));
-    }
-    // SAFETY: our own child, which hung.
-    unsafe { libc::kill(pid, libc::SIGKILL) };
-    None
 }
 
 /// Whether this process has a lock file of the host level open.

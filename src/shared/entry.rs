@@ -294,6 +294,40 @@ impl Reader<'_> {
 }
 
 impl TokenEntry {
+    /// The entry after a flight that started at `sent`: its token, or its failure counted after
+    /// `previous` failures (a still-valid token is kept for the processes and hosts that can
+    /// use it). The same rule for every shared level.
+    pub fn after(
+        previous: Option<TokenEntry>,
+        outcome: &crate::error::Result<Token>,
+        sent: SystemTime,
+        hold_after: impl Fn(&Error, u32) -> Duration,
+    ) -> TokenEntry {
+        match outcome {
+            Ok(token) => TokenEntry {
+                token: Some(TokenRecord::of(token, sent)),
+                failure: None,
+            },
+            Err(error) => {
+                let previous = previous.unwrap_or_default();
+                let consecutive = previous
+                    .failure
+                    .map_or(0, |failure| failure.consecutive)
+                    .saturating_add(1);
+                let now = SystemTime::now();
+                TokenEntry {
+                    token: previous.token.filter(|record| record.to_token(now).is_some()),
+                    failure: Some(FailureRecord::of(
+                        error,
+                        consecutive,
+                        now,
+                        hold_after(error, consecutive),
+                    )),
+                }
+            }
+        }
+    }
+
     /// The plaintext bytes (wiped when dropped).
     pub fn encode(&self) -> Zeroizing<Vec<u8>> {
         let mut out = Writer(Zeroizing::new(Vec::with_capacity(256)));

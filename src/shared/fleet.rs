@@ -26,7 +26,7 @@ use ring::rand::SecureRandom;
 
 use super::{
     Look, Need, Source,
-    entry::{FailureRecord, Kind, TokenEntry, TokenRecord, unix_ms},
+    entry::{Kind, TokenEntry, unix_ms},
     fleet_config::FleetSettings,
     look_at,
     seal::Keys,
@@ -289,7 +289,7 @@ impl FleetLevel {
         }
         let sent = SystemTime::now();
         let outcome = fly();
-        self.write(&entry_after(previous, &outcome, sent, hold_after));
+        self.write(&TokenEntry::after(previous, &outcome, sent, hold_after));
         self.release(&holder);
         outcome.map(|token| (token, Source::Authority))
     }
@@ -406,39 +406,6 @@ fn holder_value() -> String {
     bytes.iter().map(|byte| format!("{byte:02x}")).collect()
 }
 
-/// The entry after a flight that started at `sent`: its token, or its failure counted after
-/// `previous` failures (a still-valid token is kept for the hosts that can use it).
-fn entry_after(
-    previous: Option<TokenEntry>,
-    outcome: &Result<Token>,
-    sent: SystemTime,
-    hold_after: impl Fn(&Error, u32) -> Duration,
-) -> TokenEntry {
-    match outcome {
-        Ok(token) => TokenEntry {
-            token: Some(TokenRecord::of(token, sent)),
-            failure: None,
-        },
-        Err(error) => {
-            let previous = previous.unwrap_or_default();
-            let consecutive = previous
-                .failure
-                .map_or(0, |failure| failure.consecutive)
-                .saturating_add(1);
-            let now = SystemTime::now();
-            TokenEntry {
-                token: previous.token.filter(|record| record.to_token(now).is_some()),
-                failure: Some(FailureRecord::of(
-                    error,
-                    consecutive,
-                    now,
-                    hold_after(error, consecutive),
-                )),
-            }
-        }
-    }
-}
-
 /// Until when (Unix ms) an entry is worth keeping: its token's expiry less the safety buffer
 /// (a tenth of the lifetime, at most a minute), or its failure's hold.
 fn keep_until_ms(entry: &TokenEntry) -> i64 {
@@ -465,7 +432,10 @@ fn scrub(text: &str, password: Option<&str>) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::error::Status;
+    use crate::{
+        error::Status,
+        shared::entry::{FailureRecord, TokenRecord},
+    };
 
     #[test]
     fn an_entry_is_kept_until_its_token_expires_less_the_buffer_or_its_hold_ends() {

@@ -24,7 +24,7 @@ use std::{
     time::{Duration, Instant, SystemTime},
 };
 
-use entry::{DiscoveryRecord, FailureRecord, Kind, TokenEntry, TokenRecord, unix_ms};
+use entry::{DiscoveryRecord, FailureRecord, Kind, TokenEntry, unix_ms};
 use host::{HostDir, Lock};
 use seal::Keys;
 
@@ -239,30 +239,7 @@ impl HostLevel {
         }
         let sent = SystemTime::now();
         let outcome = fly();
-        let entry = match &outcome {
-            Ok(token) => TokenEntry {
-                token: Some(TokenRecord::of(token, sent)),
-                failure: None,
-            },
-            Err(error) => {
-                let previous = previous.unwrap_or_default();
-                let consecutive = previous
-                    .failure
-                    .map_or(0, |failure| failure.consecutive)
-                    .saturating_add(1);
-                let now = SystemTime::now();
-                TokenEntry {
-                    // A token still valid stays for the processes that can use it.
-                    token: previous.token.filter(|record| record.to_token(now).is_some()),
-                    failure: Some(FailureRecord::of(
-                        error,
-                        consecutive,
-                        now,
-                        hold_after(error, consecutive),
-                    )),
-                }
-            }
-        };
+        let entry = TokenEntry::after(previous, &outcome, sent, hold_after);
         self.write_token_entry(&entry);
         drop(lock);
         outcome.map(|token| (token, Source::Authority))

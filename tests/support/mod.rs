@@ -153,7 +153,7 @@ pub fn in_child(body: impl FnOnce() -> bool) -> Option<i32> {
         // SAFETY: ends the child without running the parent's atexit handlers or destructors.
         unsafe { libc::_exit(if ok { 0 } else { 1 }) };
     }
-    let deadline = Instant::now() + Duration::from_secs(15);
+    let deadline = Instant::now() + Duration::from_secs(30);
     let mut status = 0;
     while Instant::now() < deadline {
         // SAFETY: waits for our own child.
