@@ -359,6 +359,31 @@ vf_status vf_token_get_valid_for(const vf_client *client,
 // `client` is NULL or a live client; `rejected_access_token` is NULL or NUL-terminated.
 vf_status vf_token_invalidate(const vf_client *client, const char *rejected_access_token);
 
+// Whether `token`, which you hold, is still the client's cached token and valid for at least
+// `seconds` more (beyond the safety buffer): then keep using it. A cheaper cache hit for a
+// caller that keeps one token between uses: no reference is taken or released, and nothing
+// but the client's hit counter is written, so it costs about a clock read. Counted as a hit
+// when true.
+//
+// false means "ask again", not "unusable": the token is not the current one (a newer one is
+// cached, it was invalidated, it came from another client or from the request that fetched
+// it), or a refresh is due. Then vf_token_free() it and take one from vf_token_get() /
+// vf_token_get_valid_for() (which starts the refresh); a token these gave on a hit is one
+// this function recognises afterwards. Never blocks, never fails: NULL arguments and
+// `seconds` beyond any token's life give false.
+//
+// ```c
+// if (!vf_token_is_current(client, token, 0)) {
+//     vf_token_free(token);
+//     token = NULL;
+//     if (vf_token_get(client, &token, &err) != VF_STATUS_OK) { /* handle err */ }
+// }
+// ```
+//
+// # Safety
+// `client` is NULL or a live client; `token` is NULL or a live token.
+bool vf_token_is_current(const vf_client *client, const vf_token *token, uint32_t seconds);
+
 // The granted scopes, space-separated (as requested if the authority did not say); "" when
 // none. Lives as long as `token`. NULL if `token` is NULL.
 //

@@ -196,11 +196,19 @@ impl Slot {
     }
 
     /// The hit path (see `hit`): this thread's replica of the current token if it serves
-    /// `min_valid` without a closer look, and this thread's counter stripe; else None, and
-    /// [`Slot::get`] decides.
+    /// `min_valid` without a closer look; else None, and [`Slot::get`] decides.
     #[inline]
-    pub fn hit(&self, min_valid: Duration) -> Option<(Arc<Token>, usize)> {
+    pub fn hit(&self, min_valid: Duration) -> Option<Arc<Token>> {
         hit::fast(self.version.load(), min_valid, || {
+            self.refreshing.load(Ordering::Relaxed)
+        })
+    }
+
+    /// Whether `token`, which the caller holds, is a replica of the current token that serves
+    /// `min_valid` without a closer look (see [`hit::Stamp::serves`]).
+    #[inline]
+    pub fn is_current(&self, token: &Token, min_valid: Duration) -> bool {
+        token.stamp.serves(self.version.load(), min_valid, || {
             self.refreshing.load(Ordering::Relaxed)
         })
     }

@@ -123,8 +123,7 @@ impl Client {
     /// A token that stays valid for at least `min_valid` (and beyond the safety buffer).
     /// Fails with `InvalidArgument` if the authority's tokens never live that long.
     pub fn token_valid_for(&self, min_valid: Duration) -> Result<Arc<Token>> {
-        if let Some((token, stripe)) = self.hit(min_valid) {
-            self.counters.hits.bump_at(stripe);
+        if let Some(token) = self.hit(min_valid) {
             return Ok(token);
         }
         let result = self.get(min_valid);
@@ -140,8 +139,7 @@ impl Client {
     /// never a request, never a wait, so an event loop can call it (a due refresh is started
     /// in the background). Counts a hit when it returns a token, nothing otherwise.
     pub fn cached_token(&self, min_valid: Duration) -> Result<Option<Arc<Token>>> {
-        if let Some((token, stripe)) = self.hit(min_valid) {
-            self.counters.hits.bump_at(stripe);
+        if let Some(token) = self.hit(min_valid) {
             return Ok(Some(token));
         }
         check_min_valid(min_valid)?;
@@ -153,13 +151,37 @@ impl Client {
         Ok(token)
     }
 
-    /// The hit path: no error to build, nothing shared written (see `hit`).
+    /// The hit path, counted: this thread's replica of the cached token if it serves
+    /// `min_valid` at a glance; None sends the caller to the exact path. No error to build,
+    /// nothing shared written (see `hit`), so the C entry points try it before anything else.
     #[inline]
-    fn hit(&self, min_valid: Duration) -> Option<(Arc<Token>, usize)> {
+    pub(crate) fn hit(&self, min_valid: Duration) -> Option<Arc<Token>> {
         if min_valid > token::MAX_LIFETIME {
             return None;
         }
-        self.current_bound()?.slot.hit(min_valid)
+        let token = self.current_bound()?.slot.hit(min_valid)?;
+        self.counters.hits.bump_at(token.stamp.stripe());
+        Some(token)
+    }
+
+    /// Whether `token`, which the caller already holds, is still what a hit would give it for
+    /// `min_valid`: this client's cached token, as a hit hands it out (a replica), not within a
+    /// refresh of being replaced. Counted as a hit when it is. Touches no reference count, so
+    /// a caller that keeps its token between uses pays only this check on a hit; false means
+    /// "ask with `token_valid_for`", never that the token is unusable.
+    #[inline]
+    pub fn is_current(&self, token: &Token, min_valid: Duration) -> bool {
+        if min_valid > token::MAX_LIFETIME {
+            return false;
+        }
+        let Some(bound) = self.current_bound() else {
+            return false;
+        };
+        let current = bound.slot.is_current(token, min_valid);
+        if current {
+            self.counters.hits.bump_at(token.stamp.stripe());
+        }
+        current
     }
 
     fn get(&self, min_valid: Duration) -> Result<(Arc<Token>, Served)> {

@@ -60,23 +60,56 @@ impl Version {
     }
 }
 
-/// One thread's copy of a slot's token, and the deadlines the hit checks, on the `clock`,
-/// already moved earlier by its margin (see `clock`).
-struct Replica {
+/// What a replica's hit checks, stamped on the replica when it is made: the slot's version it
+/// was copied at, and its deadlines on the `clock`, already moved earlier by the clock's
+/// margin (see `clock`). All zero, so never serving, on a token that is not a replica.
+#[derive(Clone, Copy, Default)]
+pub(crate) struct Stamp {
     version: u64,
-    token: Arc<Token>,
     /// The token is usable for `min_valid` while `now + max(min_valid, buffer) < expires`, as
     /// `Token::usable` says (`expires` here is moved earlier by the clock's margin).
     expires: u64,
     buffer: u64,
     refresh_at: u64,
-    /// This thread's stripe of the hit counters (see `striped`), kept here so a hit reads one
-    /// thread-local.
+    /// The hit counter stripe of the thread that made the replica (see `striped`), so a hit
+    /// reads no thread-local for it.
     stripe: usize,
 }
 
+impl Stamp {
+    fn new(version: u64, token: &Token) -> Stamp {
+        Stamp {
+            version,
+            expires: clock::nanos_at(token.expires_at()).saturating_sub(clock::margin()),
+            buffer: token.safety_buffer().as_nanos().try_into().unwrap_or(u64::MAX),
+            refresh_at: clock::nanos_at(token.refresh_at()),
+            stripe: striped::stripe(),
+        }
+    }
+
+    /// The counter stripe a hit on this replica bumps.
+    pub fn stripe(&self) -> usize {
+        self.stripe
+    }
+
+    /// Whether the replica is of the slot's token at `version` and serves `min_valid` at a
+    /// glance: not within the clock's margin of running out, and either short of its refresh
+    /// point or `refreshing` (asked only then) says a refresh runs.
+    #[inline]
+    pub fn serves(&self, version: u64, min_valid: Duration, refreshing: impl FnOnce() -> bool) -> bool {
+        if self.version != version || version == 0 {
+            return false;
+        }
+        let now = clock::now();
+        // min_valid is at most token::MAX_LIFETIME: it fits.
+        let needed = now.saturating_add((min_valid.as_nanos() as u64).max(self.buffer));
+        needed < self.expires && (now < self.refresh_at || refreshing())
+    }
+}
+
 struct Replicas {
-    entries: [Option<Replica>; REPLICAS],
+    /// This thread's replicas, each an `Arc` of a token stamped with its version.
+    entries: [Option<Arc<Token>>; REPLICAS],
     /// The entry the next new replica replaces, round robin.
     next: usize,
 }
@@ -90,20 +123,18 @@ thread_local! {
     };
 }
 
-/// The hit, if this thread's replica of the slot's token at `version` serves it: the token,
-/// unless it is within the clock's margin of `min_valid` running out, or a refresh is due and
-/// `refreshing` (asked only then) says none runs yet. With it, this thread's counter stripe.
+/// The hit, if this thread's replica of the slot's token at `version` serves it (see
+/// [`Stamp::serves`]).
 #[inline]
-pub fn fast(version: u64, min_valid: Duration, refreshing: impl FnOnce() -> bool) -> Option<(Arc<Token>, usize)> {
+pub fn fast(version: u64, min_valid: Duration, refreshing: impl FnOnce() -> bool) -> Option<Arc<Token>> {
     LOCAL
         .try_with(|local| {
             let local = local.try_borrow().ok()?;
-            let replica = local.entries.iter().flatten().find(|r| r.version == version)?;
-            let now = clock::now();
-            // min_valid is at most token::MAX_LIFETIME: it fits.
-            let needed = now.saturating_add((min_valid.as_nanos() as u64).max(replica.buffer));
-            (needed < replica.expires && (now < replica.refresh_at || refreshing()))
-                .then(|| (replica.token.clone(), replica.stripe))
+            let replica = local.entries.iter().flatten().find(|r| r.stamp.version == version)?;
+            replica
+                .stamp
+                .serves(version, min_valid, refreshing)
+                .then(|| replica.clone())
         })
         .ok()
         .flatten()
@@ -116,24 +147,15 @@ pub fn replica(version: u64, token: &Arc<Token>) -> Arc<Token> {
     LOCAL
         .try_with(|local| {
             let mut local = local.try_borrow_mut().ok()?;
-            if let Some(existing) = local.entries.iter().flatten().find(|r| r.version == version) {
-                return Some(existing.token.clone());
+            if let Some(existing) = local.entries.iter().flatten().find(|r| r.stamp.version == version) {
+                return Some(existing.clone());
             }
-            let margin = clock::margin();
-            let copy = Replica {
-                version,
-                token: Arc::new(token.replica()),
-                expires: clock::nanos_at(token.expires_at()).saturating_sub(margin),
-                buffer: token.safety_buffer().as_nanos().try_into().unwrap_or(u64::MAX),
-                refresh_at: clock::nanos_at(token.refresh_at()),
-                stripe: striped::stripe(),
-            };
-            let handed = copy.token.clone();
+            let copy = Arc::new(token.replica(Stamp::new(version, token)));
             let at = local.next;
             local.next = (at + 1) % REPLICAS;
             // The replaced replica's token is freed here, outside no lock of anyone's.
-            local.entries[at] = Some(copy);
-            Some(handed)
+            local.entries[at] = Some(copy.clone());
+            Some(copy)
         })
         .ok()
         .flatten()
@@ -170,9 +192,13 @@ mod tests {
         let copy = replica(version, &token);
         assert!(!Arc::ptr_eq(&copy, &token));
         assert_eq!(copy.access_token(), "a");
-        let (hit, stripe) = fast(version, Duration::ZERO, || false).expect("a hit");
+        let hit = fast(version, Duration::ZERO, || false).expect("a hit");
         assert!(Arc::ptr_eq(&hit, &copy));
-        assert_eq!(stripe, striped::stripe());
+        assert_eq!(hit.stamp.stripe(), striped::stripe());
+        assert!(
+            !token.stamp.serves(version, Duration::ZERO, || true),
+            "the original is no replica"
+        );
         assert!(
             fast(fresh_version(), Duration::ZERO, || false).is_none(),
             "another version"

@@ -33,6 +33,8 @@ pub struct Token {
     expires_at_unix: i64,
     safety_buffer: Duration,
     refresh_at: Instant,
+    /// Set on a thread's replica of the cached token (see `hit`), zero on any other token.
+    pub(crate) stamp: crate::hit::Stamp,
 }
 
 impl Token {
@@ -58,6 +60,7 @@ impl Token {
             expires_at_unix,
             safety_buffer: safety_buffer(lifetime),
             refresh_at: sent_at + refresh_point(lifetime),
+            stamp: crate::hit::Stamp::default(),
         }
     }
 
@@ -111,7 +114,7 @@ impl Token {
 
     /// An equal token in an allocation of its own (see `hit`: one per thread, so handing it
     /// out counts references on a line no other thread writes). Wiped on drop like the original.
-    pub(crate) fn replica(&self) -> Token {
+    pub(crate) fn replica(&self, stamp: crate::hit::Stamp) -> Token {
         Token {
             access_token: self.access_token.clone(),
             authorization: self.authorization.clone(),
@@ -122,6 +125,7 @@ impl Token {
             expires_at_unix: self.expires_at_unix,
             safety_buffer: self.safety_buffer,
             refresh_at: self.refresh_at,
+            stamp,
         }
     }
 

@@ -100,6 +100,133 @@ fn token_through_the_c_api() {
     }
 }
 
+fn hits(client: *const vf_client) -> u64 {
+    let mut stats = vf_stats::default();
+    assert_eq!(unsafe { vf_client_stats(client, &mut stats) }, Status::Ok);
+    stats.hits
+}
+
+fn get(client: *const vf_client) -> *mut vidiflow_auth::Token {
+    let mut token = ptr::null_mut();
+    assert_eq!(unsafe { vf_token_get(client, &mut token, ptr::null_mut()) }, Status::Ok);
+    token
+}
+
+#[test]
+fn a_kept_token_is_current_until_the_cache_moves_on() {
+    let authority = Authority::start();
+    let client = client_for(&authority, POST_CLIENT);
+    let fetched = get(client);
+    assert!(
+        !unsafe { vf_token_is_current(client, fetched, 0) },
+        "the token of the request itself is not a hit's token: ask again"
+    );
+    let held = get(client);
+    let before = hits(client);
+    assert!(unsafe { vf_token_is_current(client, held, 0) });
+    assert!(unsafe { vf_token_is_current(client, held, 1200) });
+    assert_eq!(hits(client), before + 2, "each true answer counts as a hit");
+    assert!(
+        !unsafe { vf_token_is_current(client, held, 3600) },
+        "an hour token cannot promise another hour"
+    );
+    assert!(!unsafe { vf_token_is_current(client, held, u32::MAX) });
+    assert!(!unsafe { vf_token_is_current(ptr::null(), held, 0) });
+    assert!(!unsafe { vf_token_is_current(client, ptr::null(), 0) });
+    assert_eq!(hits(client), before + 2, "false answers count nothing");
+
+    // Another client of the same identity shares the cache; one of another scope does not.
+    let twin = client_for(&authority, POST_CLIENT);
+    assert!(unsafe { vf_token_is_current(twin, held, 0) });
+    let options = options_for(&authority, POST_CLIENT);
+    unsafe { vf_options_set(options, c("scope").as_ptr(), c("api2").as_ptr(), ptr::null_mut()) };
+    let mut other_scope = ptr::null_mut();
+    assert_eq!(
+        unsafe { vf_client_new(options, &mut other_scope, ptr::null_mut()) },
+        Status::Ok
+    );
+    unsafe { vf_options_free(options) };
+    let other_token = get(other_scope);
+    let other_token = {
+        unsafe { vf_token_free(other_token) };
+        get(other_scope)
+    };
+    assert!(unsafe { vf_token_is_current(other_scope, other_token, 0) });
+    assert!(!unsafe { vf_token_is_current(client, other_token, 0) });
+    assert!(!unsafe { vf_token_is_current(other_scope, held, 0) });
+
+    // A token another thread got on a hit is as current here.
+    let client_address = client as usize;
+    let from_thread = thread::spawn(move || get(client_address as *const vf_client) as usize)
+        .join()
+        .unwrap() as *mut vidiflow_auth::Token;
+    assert_ne!(from_thread, held, "each thread has its own copy");
+    assert!(unsafe { vf_token_is_current(client, from_thread, 0) });
+
+    // Invalidated: not current any more, and the next token is a new one.
+    let access = text(unsafe { vf_token_access_token(held) }).unwrap();
+    assert_eq!(unsafe { vf_token_invalidate(client, c(&access).as_ptr()) }, Status::Ok);
+    assert!(!unsafe { vf_token_is_current(client, held, 0) });
+    assert!(!unsafe { vf_token_is_current(client, from_thread, 0) });
+    let renewed = get(client);
+    let renewed = {
+        unsafe { vf_token_free(renewed) };
+        get(client)
+    };
+    assert_ne!(text(unsafe { vf_token_access_token(renewed) }).unwrap(), access);
+    assert!(unsafe { vf_token_is_current(client, renewed, 0) });
+    assert_eq!(
+        text(unsafe { vf_token_access_token(held) }).unwrap(),
+        access,
+        "a token that is not current stays readable"
+    );
+    assert_eq!(authority.token_requests(), 3);
+    unsafe {
+        for token in [fetched, held, from_thread, renewed, other_token] {
+            vf_token_free(token);
+        }
+        for client in [client, twin, other_scope] {
+            vf_client_free(client);
+        }
+    }
+}
+
+#[test]
+fn a_kept_token_is_not_current_once_its_refresh_is_due() {
+    // 4-second tokens: a refresh is due after at most 3 s (75 %), usable until 3.6 s.
+    let authority = Authority::start_with(&[("VF_TEST_TOKEN_TTL", "4")]);
+    let client = client_for(&authority, POST_CLIENT);
+    unsafe { vf_token_free(get(client)) };
+    let held = get(client);
+    assert!(unsafe { vf_token_is_current(client, held, 0) });
+    thread::sleep(std::time::Duration::from_millis(3100));
+    assert!(
+        !unsafe { vf_token_is_current(client, held, 0) },
+        "past the refresh point: false, so the caller's vf_token_get starts the refresh"
+    );
+    let during_refresh = get(client);
+    assert_eq!(
+        text(unsafe { vf_token_access_token(during_refresh) }),
+        text(unsafe { vf_token_access_token(held) }),
+        "the still-valid token is served while the refresh runs"
+    );
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+    while authority.token_requests() < 2 && std::time::Instant::now() < deadline {
+        thread::sleep(std::time::Duration::from_millis(20));
+    }
+    assert_eq!(authority.token_requests(), 2, "one refresh");
+    thread::sleep(std::time::Duration::from_millis(200));
+    assert!(
+        !unsafe { vf_token_is_current(client, held, 0) },
+        "replaced by the refresh"
+    );
+    unsafe {
+        vf_token_free(held);
+        vf_token_free(during_refresh);
+        vf_client_free(client);
+    }
+}
+
 #[test]
 fn cached_only_get_never_requests() {
     let authority = Authority::start();

@@ -67,6 +67,10 @@ unsafe fn get(
     err: *mut *mut Error,
     function: &str,
 ) -> Status {
+    // SAFETY: forwarded contract.
+    if unsafe { hit(client, min_valid, out) } {
+        return Status::Ok;
+    }
     call(function, err, || {
         // SAFETY: per the caller's contract.
         let client = unsafe { arg(client, "client")? };
@@ -94,15 +98,75 @@ pub unsafe extern "C" fn vf_token_get_cached(
     out: *mut *mut Token,
     err: *mut *mut Error,
 ) -> Status {
+    let min_valid = Duration::from_secs(seconds.into());
+    // SAFETY: forwarded contract.
+    if unsafe { hit(client, min_valid, out) } {
+        return Status::Ok;
+    }
     call("vf_token_get_cached", err, || {
         // SAFETY: per this function's contract.
         let client = unsafe { arg(client, "client")? };
         let out = out_arg(out, "out")?;
-        let token = client.inner.cached_token(Duration::from_secs(seconds.into()))?;
+        let token = client.inner.cached_token(min_valid)?;
         // SAFETY: checked non-NULL; writable per the contract. The Arc is released by vf_token_free.
         unsafe { *out = token.map_or(ptr::null_mut(), to_c_shared) };
         Ok(())
     })
+}
+
+/// Whether `token`, which you hold, is still the client's cached token and valid for at least
+/// `seconds` more (beyond the safety buffer): then keep using it. A cheaper cache hit for a
+/// caller that keeps one token between uses: no reference is taken or released, and nothing
+/// but the client's hit counter is written, so it costs about a clock read. Counted as a hit
+/// when true.
+///
+/// false means "ask again", not "unusable": the token is not the current one (a newer one is
+/// cached, it was invalidated, it came from another client or from the request that fetched
+/// it), or a refresh is due. Then vf_token_free() it and take one from vf_token_get() /
+/// vf_token_get_valid_for() (which starts the refresh); a token these gave on a hit is one
+/// this function recognises afterwards. Never blocks, never fails: NULL arguments and
+/// `seconds` beyond any token's life give false.
+///
+/// ```c
+/// if (!vf_token_is_current(client, token, 0)) {
+///     vf_token_free(token);
+///     token = NULL;
+///     if (vf_token_get(client, &token, &err) != VF_STATUS_OK) { /* handle err */ }
+/// }
+/// ```
+///
+/// # Safety
+/// `client` is NULL or a live client; `token` is NULL or a live token.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vf_token_is_current(client: *const vf_client, token: *const Token, seconds: u32) -> bool {
+    if client.is_null() || token.is_null() {
+        return false;
+    }
+    guard(false, || {
+        // SAFETY: non-NULL, so live per the contract.
+        let (client, token) = unsafe { (&*client, &*token) };
+        client.inner.is_current(token, Duration::from_secs(seconds.into()))
+    })
+}
+
+/// The cache hit, tried before anything else: puts this thread's replica of the cached token
+/// into `*out` and says true, or says false and leaves the call to the exact path, which also
+/// reports NULL arguments. Kept apart so that a hit builds no `Result` and sets up no error.
+///
+/// # Safety
+/// As vf_token_get().
+#[inline(always)]
+unsafe fn hit(client: *const vf_client, min_valid: Duration, out: *mut *mut Token) -> bool {
+    if client.is_null() || out.is_null() {
+        return false;
+    }
+    // SAFETY: non-NULL, so a live client per the contract.
+    let Some(token) = guard(None, || unsafe { &*client }.inner.hit(min_valid)) else {
+        return false;
+    };
+    // SAFETY: checked non-NULL; writable per the contract. The Arc is released by vf_token_free.
+    unsafe { *out = to_c_shared(token) };
+    true
 }
 
 /// Tells the cache that the API rejected `rejected_access_token` (say, with HTTP 401): if it

@@ -67,6 +67,39 @@ def test_the_second_call_is_a_cache_hit(authority) -> None:
     assert authority.stats()["discovery_requests"] == 1
 
 
+def test_a_hit_asks_only_whether_the_token_handed_out_last_is_current(authority, monkeypatch) -> None:
+    from vidiflow_auth import _client
+
+    asked = []
+
+    class CountingHot:
+        """The PyDLL the hits go through, counting the calls that hand out a reference."""
+
+        def __getattr__(self, name):
+            function = getattr(_client._native.hot, name)
+            if name != "vf_token_get_cached":
+                return function
+            return lambda *args: asked.append(name) or function(*args)
+
+    monkeypatch.setattr(_client, "_hot", CountingHot())
+    client = Client(**authority.client_options())
+    first, second = client.token(), client.token()  # a miss, then a hit that is kept
+    hits = client.stats().hits
+    asked.clear()
+    tokens = [client.token(), client.token(min_valid=1200), client.token()]
+    assert all(token is second for token in tokens), "the kept Token itself, nothing copied"
+    assert asked == [], "no reference taken or released: one vf_token_is_current each"
+    assert client.stats().hits == hits + 3
+    assert first.access_token == second.access_token
+
+    client.invalidate(second)
+    fresh = client.token()
+    assert fresh.access_token != second.access_token
+    assert asked == ["vf_token_get_cached"], "not current any more: the library is asked"
+    client.close()
+    assert client._held is None, "close releases the kept reference"
+
+
 def test_the_token_outlives_the_client(shared_authority) -> None:
     client = Client(**shared_authority.client_options())
     token = client.token()

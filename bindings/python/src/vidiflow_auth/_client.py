@@ -19,6 +19,7 @@ from ._tables import OPTION_KEYS, OPTIONS_DOC
 
 _lib = _native.lib
 _hot = _native.hot
+_is_current = _native.is_current
 
 #: ``vf_token_get_valid_for`` takes a ``uint32_t`` number of seconds.
 _MAX_MIN_VALID = 0xFFFFFFFF
@@ -59,6 +60,26 @@ class Token:
 
 #: Tokens remembered per client (see ``Client._memo``): one per thread that asks often.
 _MEMO_SIZE = 16
+
+# vf_token_is_current is called without argtypes, so ``seconds`` goes as a C int: from this
+# on, the call is left to the library, whose longest promise is far shorter anyway.
+_UNCHECKED_SECONDS_LIMIT = 2**31
+
+
+class _Held:
+    """One native reference to a token a client handed out, with its Token; released when the
+    last user lets go (a client drops a _Held from its memo while another thread may still be
+    checking it)."""
+
+    __slots__ = ("pointer", "token", "_lib")
+
+    def __init__(self, pointer: c_void_p, token: Token, lib: Any) -> None:
+        self.pointer = pointer
+        self.token = token
+        self._lib = lib  # kept for interpreter exit, when module globals may be gone
+
+    def __del__(self) -> None:
+        self._lib.vf_token_free(self.pointer)
 
 
 @dataclass(frozen=True)
@@ -223,12 +244,15 @@ class Client:
         self._calls: List[None] = []  # one entry per call in progress
         self._closed = False
         self._lock = threading.Lock()  # guards changes to self._memo
-        # native token pointer -> Token: the tokens handed out lately, each with one native
-        # reference held on it. A hit on the same cached token is recognised by pointer and
-        # returns the same Token without copying anything: the reference keeps the address from
-        # being reused by another token. Several, because the library hands each thread its
-        # own copy of the current token.
-        self._memo: Dict[int, Token] = {}
+        # native token pointer -> _Held: the tokens handed out lately, each with one native
+        # reference. A token the library hands out again is recognised by pointer and gives
+        # the same Token without copying anything: the reference keeps the address from being
+        # reused by another token. Several, because the library hands each thread its own copy
+        # of the current token.
+        self._memo: Dict[int, _Held] = {}
+        # The token handed out last (one of the memo's): the next call asks the library only
+        # whether it is still current (see _current).
+        self._held: Optional[_Held] = None
         self._lib = _lib  # kept for close() at interpreter exit, when module globals may be gone
 
         shown = {key: options.get(key) for key in _SHOWN_OPTIONS}
@@ -240,6 +264,7 @@ class Client:
             key: _option_text(key, value) for key, value in shown.items() if value is not None
         }
         self._handle = _new_client(options, from_env)
+        self._handle_arg = c_void_p(self._handle)  # the handle as vf_token_is_current takes it
         self._handles.append(self._handle)
 
     # ---- tokens ------------------------------------------------------------------------------
@@ -256,6 +281,9 @@ class Client:
         :class:`InvalidArgumentError` when its tokens never live ``min_valid`` seconds.
         """
         seconds = _seconds(min_valid) if min_valid else 0
+        held = self._current(seconds)
+        if held is not None:
+            return held
         handle = self._enter()
         try:
             out = c_void_p()
@@ -292,6 +320,9 @@ class Client:
         """The cached token if one is valid for ``min_valid`` more, else None: never sends a
         request, never waits for one (``vf_token_get_cached``)."""
         seconds = _seconds(min_valid) if min_valid else 0
+        held = self._current(seconds)
+        if held is not None:
+            return held
         handle = self._enter()
         try:
             out = c_void_p()
@@ -303,33 +334,50 @@ class Client:
         finally:
             self._leave()
 
+    def _current(self, seconds: int) -> Optional[Token]:
+        """The token handed out last if it is still the cached one, valid for ``seconds`` more:
+        the whole of a hit, one C call that takes no reference (``vf_token_is_current``).
+        None sends the caller to the library for a token. The call registration of _enter and
+        _leave is written out here, without their checks: this is the path every hit takes."""
+        held = self._held
+        if held is None or seconds >= _UNCHECKED_SECONDS_LIMIT:
+            return None
+        calls = self._calls
+        calls.append(None)
+        try:
+            if not self._closed and _is_current(self._handle_arg, held.pointer, seconds):
+                return held.token
+            return None
+        finally:
+            calls.pop()
+            if self._closed and not calls:
+                self._release()
+
     def _adopt(self, out: c_void_p) -> Token:
         """The Token for the native token in ``out``, which this call owns; consumes the native
-        reference. ``out`` is passed back to C as it is: no conversion."""
+        reference, and keeps the token for the next call's check (see _current). ``out`` is
+        passed back to C as it is: no conversion."""
         pointer = out.value
-        token = self._memo.get(pointer)  # type: ignore[arg-type]
-        if token is not None:
-            # A token handed out before: the memo holds its own reference, so this pointer
-            # cannot be a new token at a reused address.
+        known = self._memo.get(pointer)  # type: ignore[arg-type]
+        if known is not None:
+            # A token handed out before: the memo's _Held has its own reference, so this
+            # pointer cannot be a new token at a reused address.
             _hot.vf_token_free(out)
-            return token
+            self._held = known
+            return known.token
         try:
             token = _read_token(pointer)  # type: ignore[arg-type]
         except BaseException:
             _lib.vf_token_free(out)
             raise
-        evicted: List[int] = []
+        held = _Held(out, token, self._lib)
+        evicted: List[_Held] = []  # released when this list goes, outside the lock
         with self._lock:
-            if pointer in self._memo or self._handle is None:
-                evicted.append(pointer)  # kept already, or closed meanwhile: ours is not kept
-            else:
-                self._memo[pointer] = token  # type: ignore[index]
+            if self._handle is not None and pointer not in self._memo:
+                self._memo[pointer] = held  # type: ignore[index]
                 while len(self._memo) > _MEMO_SIZE:
-                    oldest = next(iter(self._memo))
-                    del self._memo[oldest]
-                    evicted.append(oldest)
-        for old in evicted:
-            _lib.vf_token_free(old)
+                    evicted.append(self._memo.pop(next(iter(self._memo))))
+                self._held = held
         return token
 
     def invalidate(self, token: Union[Token, str]) -> None:
@@ -400,11 +448,8 @@ class Client:
             return  # released already
         self._handle = None
         with self._lock:
-            memo, self._memo = self._memo, {}
-        lib = self._lib
-        for pointer in memo:
-            lib.vf_token_free(pointer)
-        lib.vf_client_free(handle)
+            self._memo, self._held = {}, None  # their references go with the last user of each
+        self._lib.vf_client_free(handle)
 
     def close(self) -> None:
         """Frees the native client. Later calls raise ``ValueError``; calling it again does

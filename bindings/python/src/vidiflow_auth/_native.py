@@ -7,9 +7,12 @@ strings handed out by the library are read through ``c_char_p``, which copies th
 
 ctypes releases the GIL for the duration of every call into a ``CDLL``, so threads blocked in
 the library (waiting for the authority, or for another thread's request) do not stop Python.
-The two calls of a cache hit that never block (``vf_token_get_cached``, ``vf_token_free``) are
-also declared on a ``PyDLL`` of the same library (:data:`hot`), which keeps the GIL: releasing
-and retaking it would cost more than the calls.
+The calls of a cache hit never block (``vf_token_is_current``, ``vf_token_get_cached``,
+``vf_token_free``), so they are also declared on a ``PyDLL`` of the same library (:data:`hot`),
+which keeps the GIL: releasing and retaking it would cost more than the calls.
+:data:`is_current` is ``vf_token_is_current`` without ``argtypes``: its caller passes ctypes
+objects it made once, as the C types they are, and skips the per-argument conversion that
+``argtypes`` costs on every call (more than the call itself).
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 import ctypes
 import os
 import sys
-from ctypes import POINTER, c_char_p, c_int64, c_uint16, c_uint32, c_uint64, c_void_p
+from ctypes import POINTER, c_bool, c_char_p, c_int64, c_uint16, c_uint32, c_uint64, c_void_p
 from pathlib import Path
 from typing import Any, List, Tuple
 
@@ -91,6 +94,7 @@ _SIGNATURES: Tuple[Tuple[str, Any, List[Any]], ...] = (
     ("vf_token_get", c_uint32, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
     ("vf_token_get_valid_for", c_uint32, [c_void_p, c_uint32, POINTER(c_void_p), POINTER(c_void_p)]),
     ("vf_token_get_cached", c_uint32, [c_void_p, c_uint32, POINTER(c_void_p), POINTER(c_void_p)]),
+    ("vf_token_is_current", c_bool, [c_void_p, c_void_p, c_uint32]),
     ("vf_token_invalidate", c_uint32, [c_void_p, c_char_p]),
     ("vf_token_free", None, [c_void_p]),
     ("vf_token_access_token", c_char_p, [c_void_p]),
@@ -189,3 +193,8 @@ def _hot(path: Path) -> ctypes.PyDLL:
 
 
 hot = _hot(library_path)
+
+#: ``vf_token_is_current(client, token, seconds)`` on :data:`hot`, unchecked: pass ``client`` and
+#: ``token`` as ``c_void_p`` objects and ``seconds`` as an int in ``[0, 2**31)``.
+is_current = hot["vf_token_is_current"]  # a function object of its own, never given argtypes
+is_current.restype = c_bool
