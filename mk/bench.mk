@@ -48,7 +48,7 @@ bench-quick: bench-build
 bench-host-cache: bench-build
 	$(BENCH_RUN) vfbench.hostcache --out $(BENCH_DIR)/host-cache.json --report benches/REPORT-host-cache.md
 
-bench-build: deps-node bench-deps bench-venv
+bench-build: deps-node bench-deps bench-venv build-hit-bench-csharp
 	$(CARGO) build --release
 	mkdir -p $(BENCH_BIN) $(BENCH_LIB_DIR)
 	ln -sf $(BENCH_RELEASE_LIB) $(BENCH_LIB_DIR)/libvidiflow_auth.so

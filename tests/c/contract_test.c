@@ -55,7 +55,11 @@ static void test_token(void) {
     vf_token *again = NULL;
     CHECK(vf_token_get_valid_for(client, 600, &again, NULL) == VF_STATUS_OK);
     CHECK(strcmp(vf_token_access_token(again), access) == 0);
+    /* A token from a hit, kept: current until the cache moves on. */
+    CHECK(vf_token_is_current(client, again, 0) && vf_token_is_current(client, again, 600));
+    CHECK(!vf_token_is_current(client, again, 4000));
     CHECK(vf_token_invalidate(client, access) == VF_STATUS_OK);
+    CHECK(!vf_token_is_current(client, again, 0));
     vf_token_free(again);
     CHECK(vf_token_get(client, &again, NULL) == VF_STATUS_OK);
     CHECK(strcmp(vf_token_access_token(again), access) != 0);
@@ -163,6 +167,7 @@ static void test_nulls(void) {
     CHECK(strstr(vf_error_message(err), "'out' is NULL") != NULL);
     vf_error_free(err);
     CHECK(vf_token_get_cached(real, 0, NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(!vf_token_is_current(real, NULL, 0) && !vf_token_is_current(NULL, NULL, 0));
     CHECK(vf_token_invalidate(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(vf_client_stats(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
     vf_client_free(real);

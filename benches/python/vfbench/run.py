@@ -35,6 +35,7 @@ BIN = BENCH_DIR / "bin"
 RELEASE = TARGET / "release"
 LIBRARY = RELEASE / "libvidiflow_auth.so"
 VF_TOKEN = RELEASE / "vf-token"
+HIT_BENCH_EXE = TARGET / "make" / "csharp" / "HitBench.exe"  # built by make bench-build
 CHILD_TIMEOUT = 300  # no single step of the suite may hang the run
 
 
@@ -46,6 +47,7 @@ class Config:
         self.hit_iterations = 200_000 if q else 2_000_000
         self.hit_runs = 3 if q else 7
         self.reference_iterations = 1_000_000 if q else 10_000_000
+        self.dotnet_hit_calls = 100_000 if q else 1_000_000
         self.py_hit_iterations = {"ours": 20_000 if q else 200_000, "ours-bare": 20_000 if q else 200_000,
                                   "msal": 2_000 if q else 20_000}
         self.py_hit_rounds = 2 if q else 5  # processes
@@ -155,11 +157,36 @@ def section(results: Dict[str, Any], name: str, body: Callable[[], Any]) -> None
 # ------------------------------------------------------------------------------- measurements
 
 def hit_native(auth: Authority, cfg: Config) -> Dict[str, Any]:
+    """benches/c/hit.c in both modes: `get` (vf_token_get + vf_token_free, keys "1t"...) and
+    `current` (a kept token checked with vf_token_is_current, keys "current-1t"...).
+
+    Round by round, each configuration does one run in a process of its own, so that a slow
+    spell of the machine falls on all of them alike: the 2-thread/1-thread ratios are then taken
+    within each round."""
     env = auth.env()
-    out = {}
-    for threads in (1, 2, 4):
-        out[f"{threads}t"] = run_json([str(BIN / "hit"), str(threads), str(cfg.hit_iterations), str(cfg.hit_runs)], env)
+    configs = [(mode, prefix, threads) for mode, prefix in (("get", ""), ("current", "current-"))
+               for threads in (1, 2, 4)]
+    out: Dict[str, Any] = {}
+    for _ in range(cfg.hit_runs):
+        for mode, prefix, threads in configs:
+            run = run_json([str(BIN / "hit"), str(threads), str(cfg.hit_iterations), "1", mode], env)
+            key = f"{prefix}{threads}t"
+            if key in out:
+                out[key]["runs"] += run["runs"]
+            else:
+                out[key] = run
     return out
+
+
+def hit_dotnet(auth: Authority, cfg: Config) -> Dict[str, Any]:
+    """benches/csharp/HitBench.cs under Mono: ns per `TokenClient.GetToken()` on a warm cache."""
+    mono = shutil.which("mono")
+    if not mono or not HIT_BENCH_EXE.exists():
+        raise RuntimeError(f"needs mono and {HIT_BENCH_EXE.relative_to(REPO)} (make bench-build makes it)")
+    env = auth.env()
+    env.pop("LD_LIBRARY_PATH", None)
+    env["VF_LIBRARY_PATH"] = str(LIBRARY)
+    return run_json([mono, str(HIT_BENCH_EXE), str(cfg.dotnet_hit_calls), str(cfg.hit_runs)], env)
 
 
 def reference(cfg: Config) -> Dict[str, Any]:
@@ -486,6 +513,7 @@ def main() -> None:
         section(results, "hit_native", lambda: hit_native(main_authority, cfg))
         section(results, "reference", lambda: reference(cfg))
         section(results, "hit_python", lambda: hit_python(main_authority, cfg))
+        section(results, "hit_dotnet", lambda: hit_dotnet(main_authority, cfg))
         section(results, "herd_cold", lambda: herds(main_authority, "cold", cfg.herd_cold_runs, t, 0))
         section(results, "refresh", lambda: refresh(main_authority, cfg))
         section(results, "cli", lambda: cli(main_authority, cfg))

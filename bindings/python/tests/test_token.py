@@ -97,7 +97,9 @@ def test_a_hit_asks_only_whether_the_token_handed_out_last_is_current(authority,
     assert fresh.access_token != second.access_token
     assert asked == ["vf_token_get_cached"], "not current any more: the library is asked"
     client.close()
-    assert client._held is None, "close releases the kept reference"
+    assert client._held is None and client._native is None, "close lets go of both"
+    with pytest.raises(ValueError, match="closed"):
+        client.token()
 
 
 def test_the_token_outlives_the_client(shared_authority) -> None:

@@ -66,6 +66,20 @@ _MEMO_SIZE = 16
 _UNCHECKED_SECONDS_LIMIT = 2**31
 
 
+class _NativeClient:
+    """Owns a native client: vf_client_free() runs when the last reference goes (the Client's
+    own, dropped by its release, or a hit's, held for its one call)."""
+
+    __slots__ = ("arg", "_lib")
+
+    def __init__(self, handle: int, lib: Any) -> None:
+        self.arg = c_void_p(handle)  # as vf_token_is_current takes it
+        self._lib = lib  # kept for interpreter exit, when module globals may be gone
+
+    def __del__(self) -> None:
+        self._lib.vf_client_free(self.arg)
+
+
 class _Held:
     """One native reference to a token a client handed out, with its Token; released when the
     last user lets go (a client drops a _Held from its memo while another thread may still be
@@ -240,6 +254,7 @@ class Client:
     def _init(self, options: Dict[str, OptionValue], from_env: bool) -> None:
         # Set before anything can fail, so __del__ and close() always find them.
         self._handle: Optional[int] = None
+        self._native: Optional[_NativeClient] = None  # owns the handle: see _release
         self._handles: List[int] = []  # [handle] while the client is alive; popped to free it
         self._calls: List[None] = []  # one entry per call in progress
         self._closed = False
@@ -264,7 +279,7 @@ class Client:
             key: _option_text(key, value) for key, value in shown.items() if value is not None
         }
         self._handle = _new_client(options, from_env)
-        self._handle_arg = c_void_p(self._handle)  # the handle as vf_token_is_current takes it
+        self._native = _NativeClient(self._handle, _lib)
         self._handles.append(self._handle)
 
     # ---- tokens ------------------------------------------------------------------------------
@@ -337,21 +352,13 @@ class Client:
     def _current(self, seconds: int) -> Optional[Token]:
         """The token handed out last if it is still the cached one, valid for ``seconds`` more:
         the whole of a hit, one C call that takes no reference (``vf_token_is_current``).
-        None sends the caller to the library for a token. The call registration of _enter and
-        _leave is written out here, without their checks: this is the path every hit takes."""
-        held = self._held
-        if held is None or seconds >= _UNCHECKED_SECONDS_LIMIT:
+        None sends the caller to the library for a token. Instead of registering as a call
+        (_enter), it holds a reference to the _NativeClient, which keeps the native client
+        alive for the one call even if close() runs meanwhile."""
+        held, native = self._held, self._native
+        if held is None or native is None or self._closed or seconds >= _UNCHECKED_SECONDS_LIMIT:
             return None
-        calls = self._calls
-        calls.append(None)
-        try:
-            if not self._closed and _is_current(self._handle_arg, held.pointer, seconds):
-                return held.token
-            return None
-        finally:
-            calls.pop()
-            if self._closed and not calls:
-                self._release()
+        return held.token if _is_current(native.arg, held.pointer, seconds) else None
 
     def _adopt(self, out: c_void_p) -> Token:
         """The Token for the native token in ``out``, which this call owns; consumes the native
@@ -441,15 +448,16 @@ class Client:
             self._release()
 
     def _release(self) -> None:
-        """Frees the native client and the memo's token, once (whoever pops the handle)."""
+        """Lets go of the native client and the memo's tokens, once (whoever pops the handle)."""
         try:
-            handle = self._handles.pop()
+            self._handles.pop()
         except IndexError:
             return  # released already
         self._handle = None
         with self._lock:
             self._memo, self._held = {}, None  # their references go with the last user of each
-        self._lib.vf_client_free(handle)
+        # vf_client_free(handle) runs when the last reference goes: now, unless a hit holds one.
+        self._native = None
 
     def close(self) -> None:
         """Frees the native client. Later calls raise ``ValueError``; calling it again does
