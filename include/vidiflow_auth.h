@@ -111,6 +111,23 @@ typedef struct vf_client vf_client;
 // Free with vf_options_free().
 typedef struct vf_options vf_options;
 
+// Counters of one client's shared cache levels since it was made, read with
+// vf_client_shared_stats(): the host level (option `cache_dir`) and the fleet level in Redis
+// (option `redis_url`). All zero where a level is off.
+typedef struct {
+  // Tokens taken from the host-level cache (fetched by another process) instead of asking
+  // the authority: on a miss, or for a refresh.
+  uint64_t shared_hits;
+  // Tokens taken from the fleet-level cache (Redis: fetched by another host or process)
+  // instead of asking the authority.
+  uint64_t redis_hits;
+  // Looks in Redis that found no usable token (then one host asked the authority).
+  uint64_t redis_misses;
+  // Redis commands that failed; each made the client skip Redis for a while and ask the
+  // authority directly.
+  uint64_t redis_errors;
+} vf_shared_stats;
+
 // Counters of one client since it was made, read with vf_client_stats().
 typedef struct {
   // Token calls answered from the cache.
@@ -167,6 +184,14 @@ void vf_client_free(vf_client *client);
 // `options` is NULL or from vf_options_new(); `out` is NULL or points to a writable
 // `vf_client *`; `err` is NULL or points to a writable `vf_error *`.
 vf_status vf_client_new(const vf_options *options, vf_client **out, vf_error **err);
+
+// Copies the counters of the client's shared cache levels into `*out` (vf_client_stats()
+// has the process-level ones; vf_stats keeps its size, so programs built against it keep
+// working). Safe to call while other threads use the client.
+//
+// # Safety
+// `client` is NULL or a live client; `out` is NULL or points to a writable vf_shared_stats.
+vf_status vf_client_shared_stats(const vf_client *client, vf_shared_stats *out);
 
 // Copies the client's counters into `*out`. Safe to call while other threads use the client.
 //

@@ -56,6 +56,7 @@ using LogLevel = vf_log_level;
 
 /// A client's counters since it was made (hits, misses, requests, failed_requests, errors).
 using Stats = vf_stats;
+using SharedStats = vf_shared_stats;
 
 /// A log handler: a plain function, as it must outlive every thread the library runs. It may
 /// be called on any thread; the message is valid only during the call.
@@ -378,6 +379,23 @@ public:
         Stats counters{};
         detail::call([&](vf_error **) { return vf_client_stats(client, &counters); });
         return counters;
+    }
+
+    /// What this client took from the shared cache levels since it was made: host-level hits,
+    /// Redis hits, misses and errors (all zero where a level is off).
+    SharedStats shared_stats() const {
+        const vf_client *client = handle();
+        SharedStats counters{};
+        detail::call([&](vf_error **) { return vf_client_shared_stats(client, &counters); });
+        return counters;
+    }
+
+    /// Lifts a hold on the client's identity (a Retry-After wait, the backoff after failures,
+    /// a remembered refusal), so the next token() that needs a token asks the authority at
+    /// once. For an operator who fixed the cause; every client of the identity is affected.
+    void clear_hold() const {
+        const vf_client *client = handle();
+        detail::call([&](vf_error **) { return vf_client_clear_hold(client); });
     }
 
     /// False once moved from.

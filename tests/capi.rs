@@ -7,7 +7,7 @@ use std::{
     ptr, thread,
 };
 
-use support::{Authority, POST_CLIENT, assert_no_secret};
+use support::{Authority, POST_CLIENT, assert_no_secret, in_child};
 use vidiflow_auth::{Status, capi::*};
 
 fn c(text: &str) -> CString {
@@ -225,6 +225,71 @@ fn a_kept_token_is_not_current_once_its_refresh_is_due() {
         vf_token_free(during_refresh);
         vf_client_free(client);
     }
+}
+
+#[test]
+fn shared_stats_count_a_token_another_process_left_in_the_host_level() {
+    let authority = Authority::start();
+    let cache = std::env::temp_dir().join(format!("vf-capi-shared-stats-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&cache);
+    let options = options_for(&authority, POST_CLIENT);
+    let cache_text = c(cache.to_str().unwrap());
+    assert_eq!(
+        unsafe { vf_options_set(options, c("cache_dir").as_ptr(), cache_text.as_ptr(), ptr::null_mut()) },
+        Status::Ok
+    );
+    let new_client = || {
+        let mut client = ptr::null_mut();
+        assert_eq!(
+            unsafe { vf_client_new(options, &mut client, ptr::null_mut()) },
+            Status::Ok
+        );
+        client
+    };
+    let shared_stats = |client: *const vf_client| {
+        let mut stats = vf_shared_stats::default();
+        assert_eq!(unsafe { vf_client_shared_stats(client, &mut stats) }, Status::Ok);
+        stats
+    };
+    let parent = new_client();
+    unsafe { vf_token_free(get(parent)) };
+    assert_eq!(
+        shared_stats(parent),
+        vf_shared_stats::default(),
+        "the parent asked the authority"
+    );
+
+    // A child process starts with an empty process cache and finds the token on the host level.
+    let child = in_child(|| {
+        let client = new_client();
+        unsafe { vf_token_free(get(client)) };
+        let mut stats = vf_stats::default();
+        unsafe { vf_client_stats(client, &mut stats) };
+        shared_stats(client)
+            == vf_shared_stats {
+                shared_hits: 1,
+                ..Default::default()
+            }
+            && stats.requests == 0
+            && stats.misses == 1
+    });
+    assert_eq!(child, Some(0), "the child counts one shared hit and sends no request");
+    assert_eq!(authority.token_requests(), 1);
+
+    let mut stats = vf_shared_stats::default();
+    assert_eq!(
+        unsafe { vf_client_shared_stats(ptr::null(), &mut stats) },
+        Status::InvalidArgument
+    );
+    assert_eq!(
+        unsafe { vf_client_shared_stats(parent, ptr::null_mut()) },
+        Status::InvalidArgument
+    );
+    unsafe {
+        vf_client_free(parent);
+        vf_options_free(options);
+    }
+    let _ = std::fs::remove_dir_all(&cache);
 }
 
 #[test]

@@ -93,6 +93,25 @@ pub struct vf_stats {
     pub errors: u64,
 }
 
+/// Counters of one client's shared cache levels since it was made, read with
+/// vf_client_shared_stats(): the host level (option `cache_dir`) and the fleet level in Redis
+/// (option `redis_url`). All zero where a level is off.
+#[repr(C)]
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct vf_shared_stats {
+    /// Tokens taken from the host-level cache (fetched by another process) instead of asking
+    /// the authority: on a miss, or for a refresh.
+    pub shared_hits: u64,
+    /// Tokens taken from the fleet-level cache (Redis: fetched by another host or process)
+    /// instead of asking the authority.
+    pub redis_hits: u64,
+    /// Looks in Redis that found no usable token (then one host asked the authority).
+    pub redis_misses: u64,
+    /// Redis commands that failed; each made the client skip Redis for a while and ask the
+    /// authority directly.
+    pub redis_errors: u64,
+}
+
 /// Copies the client's counters into `*out`. Safe to call while other threads use the client.
 ///
 /// # Safety
@@ -111,6 +130,30 @@ pub unsafe extern "C" fn vf_client_stats(client: *const vf_client, out: *mut vf_
             requests: stats.requests,
             failed_requests: stats.failed_requests,
             errors: stats.errors,
+        };
+        Ok(())
+    })
+}
+
+/// Copies the counters of the client's shared cache levels into `*out` (vf_client_stats()
+/// has the process-level ones; vf_stats keeps its size, so programs built against it keep
+/// working). Safe to call while other threads use the client.
+///
+/// # Safety
+/// `client` is NULL or a live client; `out` is NULL or points to a writable vf_shared_stats.
+#[unsafe(no_mangle)]
+pub unsafe extern "C" fn vf_client_shared_stats(client: *const vf_client, out: *mut vf_shared_stats) -> Status {
+    call("vf_client_shared_stats", std::ptr::null_mut(), || {
+        // SAFETY: per this function's contract.
+        let client = unsafe { super::arg(client, "client")? };
+        // SAFETY: per this function's contract.
+        let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid_argument("'out' is NULL"))?;
+        let stats = client.inner.stats();
+        *out = vf_shared_stats {
+            shared_hits: stats.shared_hits,
+            redis_hits: stats.redis_hits,
+            redis_misses: stats.redis_misses,
+            redis_errors: stats.redis_errors,
         };
         Ok(())
     })

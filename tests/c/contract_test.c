@@ -114,6 +114,10 @@ static void test_log_and_stats(void) {
     CHECK(vf_client_stats(cold, &stats) == VF_STATUS_OK);
     CHECK(stats.hits == 2 && stats.misses == 1 && stats.requests == 1);
     CHECK(stats.failed_requests == 0 && stats.errors == 0);
+    vf_shared_stats shared;
+    memset(&shared, 0xff, sizeof shared);
+    CHECK(vf_client_shared_stats(cold, &shared) == VF_STATUS_OK); /* it asked the authority itself */
+    CHECK(shared.shared_hits == 0 && shared.redis_hits == 0 && shared.redis_misses == 0 && shared.redis_errors == 0);
     CHECK(log_lines >= 1 && !secret_in_log);
     vf_set_log_callback(NULL, NULL);
     vf_client_free(cold);
@@ -161,6 +165,7 @@ static void test_nulls(void) {
     CHECK(vf_token_invalidate(NULL, "x") == VF_STATUS_INVALID_ARGUMENT);
     CHECK(token == NULL);
     CHECK(vf_client_stats(NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_client_shared_stats(NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
     vf_client *real = client_from_env(NULL);
     CHECK(vf_token_get(real, NULL, NULL) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(vf_token_get_valid_for(real, 1, NULL, &err) == VF_STATUS_INVALID_ARGUMENT);
@@ -170,6 +175,7 @@ static void test_nulls(void) {
     CHECK(!vf_token_is_current(real, NULL, 0) && !vf_token_is_current(NULL, NULL, 0));
     CHECK(vf_token_invalidate(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
     CHECK(vf_client_stats(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
+    CHECK(vf_client_shared_stats(real, NULL) == VF_STATUS_INVALID_ARGUMENT);
     vf_client_free(real);
     vf_set_log_callback(NULL, NULL);
     CHECK(vf_token_access_token(NULL) == NULL && vf_token_authorization(NULL) == NULL);

@@ -157,6 +157,21 @@ void bad_secret_throws_oauth_error() {
     } catch (const std::exception &caught) {
         CHECK(contains(caught.what(), "invalid_client") || contains(caught.what(), "backing off"));
     }
+    // The refusal is remembered (no request); clear_hold() lets the next call ask at once.
+    const std::uint64_t sent = client.stats().requests;
+    vf::Error remembered(VF_STATUS_OK, "");
+    if (EXPECT_ERROR(client.token(), remembered)) {
+        CHECK(contains(remembered.message(), "remembered"));
+    }
+    CHECK(client.stats().requests == sent);
+    client.clear_hold();
+    vf::Error asked_again(VF_STATUS_OK, "");
+    if (EXPECT_ERROR(client.token(), asked_again)) {
+        CHECK(asked_again.status() == VF_STATUS_OAUTH && !contains(asked_again.message(), "remembered"));
+    }
+    CHECK(client.stats().requests > sent);
+    const vf::SharedStats shared = client.shared_stats();
+    CHECK(shared.shared_hits == 0 && shared.redis_hits == 0 && shared.redis_misses == 0 && shared.redis_errors == 0);
 }
 
 void bad_scope_throws_invalid_scope() {

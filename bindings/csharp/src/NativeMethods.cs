@@ -30,6 +30,16 @@ namespace VidiFlow.Auth
             internal ulong Errors;
         }
 
+        /// <summary><c>vf_shared_stats</c>: the counters of a client's shared cache levels.</summary>
+        [StructLayout(LayoutKind.Sequential)]
+        internal struct VfSharedStats
+        {
+            internal ulong SharedHits;
+            internal ulong RedisHits;
+            internal ulong RedisMisses;
+            internal ulong RedisErrors;
+        }
+
         /// <summary>The name in every DllImport below; the loader maps it to a file.</summary>
         internal const string Library = "vidiflow_auth";
 
@@ -81,6 +91,12 @@ namespace VidiFlow.Auth
 
         [DllImport(Library, CallingConvention = Cdecl)]
         internal static extern uint vf_client_stats(ClientHandle client, out VfStats stats);
+
+        [DllImport(Library, CallingConvention = Cdecl)]
+        internal static extern uint vf_client_shared_stats(ClientHandle client, out VfSharedStats stats);
+
+        [DllImport(Library, CallingConvention = Cdecl)]
+        internal static extern uint vf_client_clear_hold(ClientHandle client);
 
         // --- token -------------------------------------------------------------------------
 

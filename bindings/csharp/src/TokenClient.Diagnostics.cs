@@ -23,13 +23,17 @@ namespace VidiFlow.Auth
     /// <summary>A client's counters since it was made (<c>vf_client_stats</c>).</summary>
     public sealed class TokenClientStats
     {
-        internal TokenClientStats(NativeMethods.VfStats stats)
+        internal TokenClientStats(NativeMethods.VfStats stats, NativeMethods.VfSharedStats shared)
         {
             Hits = (long)stats.Hits;
             Misses = (long)stats.Misses;
             Requests = (long)stats.Requests;
             FailedRequests = (long)stats.FailedRequests;
             Errors = (long)stats.Errors;
+            SharedHits = (long)shared.SharedHits;
+            RedisHits = (long)shared.RedisHits;
+            RedisMisses = (long)shared.RedisMisses;
+            RedisErrors = (long)shared.RedisErrors;
         }
 
         /// <summary>Token calls answered from the cache.</summary>
@@ -47,6 +51,23 @@ namespace VidiFlow.Auth
 
         /// <summary>Token calls that threw.</summary>
         public long Errors { get; private set; }
+
+        /// <summary>Tokens taken from the host-level cache (fetched by another process) instead
+        /// of asking the authority: on a miss, or for a refresh (<c>vf_client_shared_stats</c>,
+        /// as the three below).</summary>
+        public long SharedHits { get; private set; }
+
+        /// <summary>Tokens taken from the fleet-level cache (Redis: fetched by another host or
+        /// process) instead of asking the authority.</summary>
+        public long RedisHits { get; private set; }
+
+        /// <summary>Looks in Redis that found no usable token (then one host asked the
+        /// authority).</summary>
+        public long RedisMisses { get; private set; }
+
+        /// <summary>Redis commands that failed; each made the client skip Redis for a
+        /// while.</summary>
+        public long RedisErrors { get; private set; }
     }
 
     public sealed partial class TokenClient
@@ -65,10 +86,15 @@ namespace VidiFlow.Auth
         {
             ThrowIfDisposed();
             NativeMethods.VfStats stats;
+            NativeMethods.VfSharedStats shared = default(NativeMethods.VfSharedStats);
             uint status;
             try
             {
                 status = NativeMethods.vf_client_stats(handle, out stats);
+                if (status == (uint)VidiFlowStatus.Ok)
+                {
+                    status = NativeMethods.vf_client_shared_stats(handle, out shared);
+                }
             }
             catch (ObjectDisposedException)
             {
@@ -78,7 +104,33 @@ namespace VidiFlow.Auth
             {
                 throw VidiFlowAuthException.FromNative(status, null);
             }
-            return new TokenClientStats(stats);
+            return new TokenClientStats(stats, shared);
+        }
+
+        /// <summary>
+        /// Lifts a hold on the client's identity, so the next token call that needs a token asks
+        /// the authority at once: the wait a Retry-After imposed, the backoff after failures, or a
+        /// remembered refusal such as <c>invalid_client</c>. For an operator who fixed the cause.
+        /// The cached token is kept; every client of the same identity is affected
+        /// (<c>vf_client_clear_hold</c>).
+        /// </summary>
+        /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
+        public void ClearHold()
+        {
+            ThrowIfDisposed();
+            uint status;
+            try
+            {
+                status = NativeMethods.vf_client_clear_hold(handle);
+            }
+            catch (ObjectDisposedException)
+            {
+                throw Disposed();
+            }
+            if (status != (uint)VidiFlowStatus.Ok)
+            {
+                throw VidiFlowAuthException.FromNative(status, null);
+            }
         }
 
         /// <summary>

@@ -727,6 +727,13 @@ namespace VidiFlow.Auth.Tests
                 ThrottledException next = Check.Fails<ThrottledException>(() => client.GetToken(), VidiFlowStatus.Throttled, "the next caller");
                 Check.True(next.RetryAfter > TimeSpan.FromSeconds(6) && next.RetryAfter <= TimeSpan.FromSeconds(7),
                     "the remaining wait: " + next.RetryAfter);
+                int sent = server.Requests.Count;
+                client.ClearHold();
+                Check.Fails<HttpStatusException>(() => client.GetToken(), VidiFlowStatus.Http, "asked again after ClearHold");
+                Check.True(server.Requests.Count > sent, "ClearHold lets the next call send a request at once");
+                TokenClientStats stats = client.GetStats();
+                Check.Equal(0L, stats.SharedHits + stats.RedisHits + stats.RedisMisses + stats.RedisErrors,
+                    "no shared level was asked");
             }
         }
 

@@ -145,6 +145,25 @@ def test_server_error_is_an_http_error_with_retry_after(local_server) -> None:
     assert_no_secret(caught.value, SECRET)
 
 
+def test_clear_hold_lifts_a_retry_after_at_once(local_server) -> None:
+    requests = []
+    server = local_server(lambda *request: requests.append(request) or Reply(503, b"busy", {"Retry-After": "60"}))
+    client = Client(token_endpoint=server.url + "/token", **POST_CLIENT)
+    with pytest.raises(va.HTTPError):
+        client.token()
+    sent = len(requests)
+    with pytest.raises(va.ThrottledError):
+        client.token()  # held back for the minute the authority asked for: no request
+    assert len(requests) == sent
+    client.clear_hold()
+    with pytest.raises(va.HTTPError):
+        client.token()  # asks again at once
+    assert len(requests) > sent
+    client.close()
+    with pytest.raises(ValueError, match="closed"):
+        client.clear_hold()
+
+
 def test_malformed_answer_is_a_protocol_error(local_server) -> None:
     server = local_server(lambda *request: Reply(200, b"<html>login</html>", {"Content-Type": "text/html"}))
     with pytest.raises(va.ProtocolError) as caught:

@@ -144,3 +144,26 @@ def test_a_fork_child_logs_and_counts_while_parent_threads_run(authority, record
             for thread in threads:
                 thread.join()
         assert os.waitstatus_to_exitcode(status) == 0
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="needs fork()")
+def test_stats_count_a_token_another_process_left_in_the_host_level(authority, tmp_path) -> None:
+    options = authority.client_options(cache_dir=str(tmp_path / "cache"))
+    with Client(**options) as client:
+        client.token()
+        assert client.stats() == Stats(hits=0, misses=1, requests=1, failed_requests=0, errors=0)
+    pid = os.fork()
+    if pid == 0:  # a new process: an empty process cache, the token on the host level
+        code = 1
+        try:
+            with Client(**options) as child:
+                child.token()
+                stats = child.stats()
+                expected = (1, 0, 0, 0, 0)
+                seen = (stats.shared_hits, stats.redis_hits, stats.redis_misses, stats.redis_errors, stats.requests)
+                code = 0 if seen == expected else 3
+        finally:
+            os._exit(code)
+    _, status = os.waitpid(pid, 0)
+    assert os.waitstatus_to_exitcode(status) == 0, "the child counts one shared hit and sends no request"
+    assert authority.token_requests() == 1

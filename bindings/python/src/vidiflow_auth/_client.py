@@ -111,6 +111,17 @@ class Stats:
     failed_requests: int
     #: Token calls that raised.
     errors: int
+    #: Tokens taken from the host-level cache (fetched by another process) instead of asking
+    #: the authority: on a miss, or for a refresh (``vf_client_shared_stats``, as the three
+    #: below).
+    shared_hits: int = 0
+    #: Tokens taken from the fleet-level cache (Redis: fetched by another host or process)
+    #: instead of asking the authority.
+    redis_hits: int = 0
+    #: Looks in Redis that found no usable token (then one host asked the authority).
+    redis_misses: int = 0
+    #: Redis commands that failed; each made the client skip Redis for a while.
+    redis_errors: int = 0
 
 
 def _read_token(pointer: int) -> Token:
@@ -409,9 +420,10 @@ class Client:
     def stats(self) -> Stats:
         """The client's counters. Safe while other threads use the client."""
         out = _native.VfStats()
+        shared = _native.VfSharedStats()
         handle = self._enter()
         try:
-            status = _lib.vf_client_stats(handle, byref(out))
+            status = _lib.vf_client_stats(handle, byref(out)) or _lib.vf_client_shared_stats(handle, byref(shared))
         finally:
             self._leave()
         if status:
@@ -422,7 +434,25 @@ class Client:
             requests=out.requests,
             failed_requests=out.failed_requests,
             errors=out.errors,
+            shared_hits=shared.shared_hits,
+            redis_hits=shared.redis_hits,
+            redis_misses=shared.redis_misses,
+            redis_errors=shared.redis_errors,
         )
+
+    def clear_hold(self) -> None:
+        """Lifts a hold on the client's identity, so the next :meth:`token` that needs a token
+        asks the authority at once: the wait a Retry-After imposed, the backoff after
+        failures, or a remembered refusal such as ``invalid_client``. For an operator who
+        fixed the cause. The cached token is kept; every client of the same identity is
+        affected (``vf_client_clear_hold``)."""
+        handle = self._enter()
+        try:
+            status = _lib.vf_client_clear_hold(handle)
+        finally:
+            self._leave()
+        if status:
+            raise error_class(status)(f"vf_client_clear_hold failed: {status_name(status)}", status=status)
 
     # ---- lifetime ----------------------------------------------------------------------------
     #

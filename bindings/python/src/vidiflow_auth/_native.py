@@ -72,6 +72,17 @@ class VfStats(ctypes.Structure):
     ]
 
 
+class VfSharedStats(ctypes.Structure):
+    """``vf_shared_stats``: the counters of a client's shared cache levels."""
+
+    _fields_ = [
+        ("shared_hits", c_uint64),
+        ("redis_hits", c_uint64),
+        ("redis_misses", c_uint64),
+        ("redis_errors", c_uint64),
+    ]
+
+
 #: ``vf_log_callback``: (user_data, level, message).
 LOG_CALLBACK = ctypes.CFUNCTYPE(None, c_void_p, c_uint32, c_char_p)
 
@@ -90,6 +101,8 @@ _SIGNATURES: Tuple[Tuple[str, Any, List[Any]], ...] = (
     ("vf_client_new", c_uint32, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
     ("vf_client_free", None, [c_void_p]),
     ("vf_client_stats", c_uint32, [c_void_p, POINTER(VfStats)]),
+    ("vf_client_shared_stats", c_uint32, [c_void_p, POINTER(VfSharedStats)]),
+    ("vf_client_clear_hold", c_uint32, [c_void_p]),
     # token
     ("vf_token_get", c_uint32, [c_void_p, POINTER(c_void_p), POINTER(c_void_p)]),
     ("vf_token_get_valid_for", c_uint32, [c_void_p, c_uint32, POINTER(c_void_p), POINTER(c_void_p)]),
