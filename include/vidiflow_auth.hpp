@@ -362,6 +362,18 @@ public:
         return Token(raw);
     }
 
+    /// Whether `token`, which you keep between uses, is still the cached token and valid for
+    /// `min_valid` more (vf_token_is_current): then keep using it — the check takes no
+    /// reference and costs about a clock read. false means "take a new one from token()". Never
+    /// throws: false for a moved-from client or token.
+    bool is_current(const Token &token, std::chrono::seconds min_valid = std::chrono::seconds(0)) const noexcept {
+        const auto seconds = min_valid.count();
+        if (seconds < 0 || seconds > std::numeric_limits<std::uint32_t>::max()) {
+            return false;
+        }
+        return vf_token_is_current(handle_.get(), token.get(), static_cast<std::uint32_t>(seconds));
+    }
+
     /// Tells the cache that the API rejected `token` (say, with HTTP 401), so the next token()
     /// fetches a new one unless a newer token is already cached.
     void invalidate(const Token &token) const { invalidate(token.access_token()); }

@@ -287,6 +287,12 @@ void invalidate_fetches_a_new_token() {
     // Invalidating a token that is no longer cached keeps the newer one.
     client.invalidate(first.access_token());
     CHECK(client.token().access_token() == second.access_token());
+    // A token kept between uses: current until the cache moves on.
+    const vf::Token kept = client.token();
+    CHECK(client.is_current(kept) && client.is_current(kept, std::chrono::seconds(600)));
+    CHECK(!client.is_current(kept, std::chrono::seconds(-1)) && !client.is_current(vf::Token()));
+    client.invalidate(kept);
+    CHECK(!client.is_current(kept));
 }
 
 void threads_share_one_client() {

@@ -27,6 +27,12 @@ CLIENTS = {
     "vf-post-2": "second-secret-abcdef",
     "vf-basic": "a+b/c=d%e&f:g",
 }
+# How each of them must authenticate: the dev authority holds a client to its registered method.
+AUTH_METHODS = {
+    "vf-post": "client_secret_post",
+    "vf-post-2": "client_secret_post",
+    "vf-basic": "client_secret_basic",
+}
 SCOPE = "api1"
 
 

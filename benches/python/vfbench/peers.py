@@ -28,7 +28,7 @@ from __future__ import annotations
 import ssl
 from typing import Any, Callable, Dict
 
-from .authority import CLIENTS, SCOPE
+from .authority import AUTH_METHODS, CLIENTS, SCOPE
 
 Description = Dict[str, Any]
 
@@ -95,7 +95,7 @@ class Authlib:
         from authlib.integrations.requests_client import OAuth2Session
 
         self.session = OAuth2Session(
-            client_id, CLIENTS[client_id], scope=scope, token_endpoint_auth_method="client_secret_post"
+            client_id, CLIENTS[client_id], scope=scope, token_endpoint_auth_method=AUTH_METHODS[client_id]
         )
         self.session.verify = auth["ca"]
         self.session.trust_env = False
