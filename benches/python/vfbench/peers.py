@@ -92,11 +92,17 @@ class Authlib:
     name = "authlib"
 
     def __init__(self, auth: Description, client_id: str = "vf-post", scope: str = SCOPE) -> None:
+        from urllib.parse import quote_plus
+
         from authlib.integrations.requests_client import OAuth2Session
 
-        self.session = OAuth2Session(
-            client_id, CLIENTS[client_id], scope=scope, token_endpoint_auth_method=AUTH_METHODS[client_id]
-        )
+        method = AUTH_METHODS[client_id]
+        name, secret = client_id, CLIENTS[client_id]
+        if method == "client_secret_basic":
+            # RFC 6749 §2.3.1 form-encodes both before Basic; authlib sends them as they are,
+            # which the dev authority refuses for a secret like vf-basic's ("a+b/c=d%e&f:g").
+            name, secret = quote_plus(name), quote_plus(secret)
+        self.session = OAuth2Session(name, secret, scope=scope, token_endpoint_auth_method=method)
         self.session.verify = auth["ca"]
         self.session.trust_env = False
         self.token_endpoint = auth["token_endpoint"]
