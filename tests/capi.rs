@@ -163,6 +163,19 @@ fn a_kept_token_is_current_until_the_cache_moves_on() {
     assert_ne!(from_thread, held, "each thread has its own copy");
     assert!(unsafe { vf_token_is_current(client, from_thread, 0) });
 
+    // A forked child starts with a cache of its own: the parent's token is not current there.
+    let held_address = held as usize;
+    assert_eq!(
+        in_child(move || !unsafe {
+            vf_token_is_current(client_address as *const vf_client, held_address as *const _, 0)
+        }),
+        Some(0)
+    );
+    assert!(
+        unsafe { vf_token_is_current(client, held, 0) },
+        "and still is in the parent"
+    );
+
     // Invalidated: not current any more, and the next token is a new one.
     let access = text(unsafe { vf_token_access_token(held) }).unwrap();
     assert_eq!(unsafe { vf_token_invalidate(client, c(&access).as_ptr()) }, Status::Ok);
