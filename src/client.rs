@@ -123,9 +123,15 @@ impl Client {
     /// A token that stays valid for at least `min_valid` (and beyond the safety buffer).
     /// Fails with `InvalidArgument` if the authority's tokens never live that long.
     pub fn token_valid_for(&self, min_valid: Duration) -> Result<Arc<Token>> {
-        if let Some(token) = self.hit(min_valid) {
-            return Ok(token);
+        match self.hit(min_valid) {
+            Some(token) => Ok(token),
+            None => self.token_past_hit(min_valid),
         }
+    }
+
+    /// `token_valid_for` after `hit` said None: for the C entry points, which try the hit
+    /// themselves first.
+    pub(crate) fn token_past_hit(&self, min_valid: Duration) -> Result<Arc<Token>> {
         let result = self.get(min_valid);
         match &result {
             Ok((_, Served::Hit)) => self.counters.hits.bump(),
@@ -139,9 +145,14 @@ impl Client {
     /// never a request, never a wait, so an event loop can call it (a due refresh is started
     /// in the background). Counts a hit when it returns a token, nothing otherwise.
     pub fn cached_token(&self, min_valid: Duration) -> Result<Option<Arc<Token>>> {
-        if let Some(token) = self.hit(min_valid) {
-            return Ok(Some(token));
+        match self.hit(min_valid) {
+            Some(token) => Ok(Some(token)),
+            None => self.cached_token_past_hit(min_valid),
         }
+    }
+
+    /// `cached_token` after `hit` said None (see `token_past_hit`).
+    pub(crate) fn cached_token_past_hit(&self, min_valid: Duration) -> Result<Option<Arc<Token>>> {
         check_min_valid(min_valid)?;
         let bound = self.bound()?;
         let token = bound.slot.cached(min_valid, &bound.fetcher);

@@ -3,8 +3,9 @@
 //!
 //! A slot publishes each change of its current token (a new token, an invalidation) by storing
 //! a fresh number from one process-wide counter into its [`Version`], while it holds the write
-//! lock on the token. Each thread keeps, per slot it used lately, a [`Replica`]: its own copy of
-//! the token (own allocation, own reference count) and the version it copied it at. A hit is:
+//! lock on the token. Each thread keeps, per slot it used lately, a replica: its own copy of the
+//! token (own allocation, own reference count), stamped with the version it copied it at and
+//! its deadlines (a [`Stamp`]). A hit is:
 //!
 //! 1. load the slot's version (a read of a line written only when the token changes);
 //! 2. find this thread's replica with that version — version numbers are never reused in a

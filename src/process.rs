@@ -69,6 +69,10 @@ fn watch_forks() {}
 /// The caches shared by every client of this process (of this fork generation).
 pub struct Registry {
     generation: u64,
+    /// The registry it replaced (the parent process's, in a forked child): leaked on purpose
+    /// (see `registry`), and linked here so that a leak checker in the child sees it reachable
+    /// instead of lost.
+    _replaced: Option<&'static Registry>,
     slots: Mutex<HashMap<CacheKey, Arc<Slot>>>,
     pub discovery: DiscoveryCache,
 }
@@ -97,6 +101,8 @@ pub fn registry() -> &'static Registry {
     }
     let fresh = Box::into_raw(Box::new(Registry {
         generation,
+        // SAFETY: registries are never freed.
+        _replaced: unsafe { current.as_ref() },
         slots: Mutex::default(),
         discovery: DiscoveryCache::default(),
     }));

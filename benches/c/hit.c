@@ -6,10 +6,10 @@
  *
  * Warms the cache with one call, then RUNS times: THREADS threads start together (a barrier)
  * and each does ITERATIONS hits on the one shared client. Prints one JSON line:
- * per run, each thread's ns per get/free pair and the aggregate pairs per second (all threads'
- * pairs over the run's wall time), and each thread's CPU ns per pair (its CPU time: on a
- * machine shared with other work, what the pair costs without the time the thread was not
- * running).
+ * per run, each thread's ns per hit and the aggregate hits per second (all threads' hits from
+ * the first thread's start to the last one's end), and each thread's CPU ns per hit (its CPU
+ * time: on a machine shared with other work, what a hit costs without the time the thread was
+ * not running).
  */
 #include "common.h"
 

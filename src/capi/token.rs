@@ -75,7 +75,7 @@ unsafe fn get(
         // SAFETY: per the caller's contract.
         let client = unsafe { arg(client, "client")? };
         let out = out_arg(out, "out")?;
-        let token = client.inner.token_valid_for(min_valid)?;
+        let token = client.inner.token_past_hit(min_valid)?;
         // SAFETY: checked non-NULL; writable per the contract. The Arc is released by vf_token_free.
         unsafe { *out = to_c_shared(token) };
         Ok(())
@@ -107,7 +107,7 @@ pub unsafe extern "C" fn vf_token_get_cached(
         // SAFETY: per this function's contract.
         let client = unsafe { arg(client, "client")? };
         let out = out_arg(out, "out")?;
-        let token = client.inner.cached_token(min_valid)?;
+        let token = client.inner.cached_token_past_hit(min_valid)?;
         // SAFETY: checked non-NULL; writable per the contract. The Arc is released by vf_token_free.
         unsafe { *out = token.map_or(ptr::null_mut(), to_c_shared) };
         Ok(())
@@ -121,11 +121,13 @@ pub unsafe extern "C" fn vf_token_get_cached(
 /// when true.
 ///
 /// false means "ask again", not "unusable": the token is not the current one (a newer one is
-/// cached, it was invalidated, it came from another client or from the request that fetched
-/// it), or a refresh is due. Then vf_token_free() it and take one from vf_token_get() /
+/// cached, it was invalidated, it came from a client of another identity — clients of one
+/// identity share the cache — or from the request that fetched it), or a refresh is due. Then vf_token_free() it and take one from vf_token_get() /
 /// vf_token_get_valid_for() (which starts the refresh); a token these gave on a hit is one
 /// this function recognises afterwards. Never blocks, never fails: NULL arguments and
-/// `seconds` beyond any token's life give false.
+/// `seconds` beyond any token's life give false. Keep one token per thread: a true answer
+/// bumps the hits counter of the thread that got the token, so threads sharing one token
+/// share that counter's cache line and stop scaling with cores.
 ///
 /// ```c
 /// if (!vf_token_is_current(client, token, 0)) {

@@ -22,6 +22,11 @@
 #include <utility>
 #include <vector>
 
+#ifndef _WIN32
+#include <sys/wait.h>
+#include <unistd.h>
+#endif
+
 // Defined in second_unit.cpp.
 std::string_view version_from_second_unit();
 vf::LogHandler log_handler_seen_by_second_unit();
@@ -323,6 +328,44 @@ void threads_share_one_client() {
     CHECK(stats.errors == 0);
 }
 
+#ifndef _WIN32
+// Runs `body` in a forked child (a new process: a process cache of its own); its verdict.
+bool in_child(const std::function<bool()> &body) {
+    const pid_t pid = fork();
+    if (pid == 0) {
+        bool ok = false;
+        try {
+            ok = body();
+        } catch (...) {
+        }
+        _exit(ok ? 0 : 1);
+    }
+    int status = 0;
+    return pid > 0 && waitpid(pid, &status, 0) == pid && WIFEXITED(status) && WEXITSTATUS(status) == 0;
+}
+
+// One process leaves a token in the host level; the next one takes it from there, and its
+// shared_stats() say so.
+void shared_stats_count_a_token_from_the_host_level() {
+    char dir[] = "/tmp/vf-cpp-host-level-XXXXXX";
+    CHECK(mkdtemp(dir) != nullptr);
+    const vf::Options options = vf::Options::from_env().set("cache_dir", std::string(dir) + "/cache");
+    CHECK(in_child([&] {
+        const vf::Client client(options);
+        (void)client.token();
+        return client.stats().requests == 1 && client.shared_stats().shared_hits == 0;
+    }));
+    CHECK(in_child([&] {
+        const vf::Client client(options);
+        (void)client.token();
+        const vf::SharedStats shared = client.shared_stats();
+        return client.stats().requests == 0 && shared.shared_hits == 1 && shared.redis_hits == 0 &&
+               shared.redis_misses == 0 && shared.redis_errors == 0;
+    }));
+    CHECK(std::system((std::string("rm -rf ") + dir).c_str()) == 0);
+}
+#endif
+
 std::atomic<int> log_lines{0};
 std::atomic<bool> log_leaked{false};
 
@@ -369,6 +412,9 @@ int main() {
         {"invalidate_fetches_a_new_token", invalidate_fetches_a_new_token},
         {"threads_share_one_client", threads_share_one_client},
         {"log_handler_receives_messages", log_handler_receives_messages},
+#ifndef _WIN32
+        {"shared_stats_count_a_token_from_the_host_level", shared_stats_count_a_token_from_the_host_level},
+#endif
     };
     for (const auto &[name, test] : tests) {
         try {

@@ -44,7 +44,8 @@ class Config:
 
     def __init__(self, quick: bool) -> None:
         q = quick
-        self.hit_iterations = 200_000 if q else 2_000_000
+        # Runs of a few hundred ms per thread: thread start-up and the barrier stay small beside them.
+        self.hit_iterations = 200_000 if q else 10_000_000
         self.hit_runs = 3 if q else 7
         self.reference_iterations = 1_000_000 if q else 10_000_000
         self.dotnet_hit_calls = 100_000 if q else 1_000_000

@@ -276,6 +276,16 @@ namespace VidiFlow.Auth.Tests
                             Console.WriteLine("token scope " + client.GetToken().Scope);
                         }
                         return 0;
+                    case "stats":
+                        using (TokenClient client = TokenClient.FromEnvironment())
+                        {
+                            client.GetToken();
+                            TokenClientStats s = client.GetStats();
+                            Console.WriteLine(string.Format(CultureInfo.InvariantCulture,
+                                "requests {0} shared {1} redis {2}/{3}/{4}",
+                                s.Requests, s.SharedHits, s.RedisHits, s.RedisMisses, s.RedisErrors));
+                        }
+                        return 0;
                     default:
                         Console.WriteLine("unknown child mode " + mode);
                         return 2;

@@ -51,6 +51,7 @@ namespace VidiFlow.Auth.Tests
             Add(tests, "generated option table: exactly the keys the library knows", OptionTableMatchesLibrary);
             Add(tests, "generated option properties reach the library under their keys", GeneratedPropertiesReachLibrary);
             Add(tests, "GetStats counts hits, misses, requests and errors", StatsCount);
+            Add(tests, "GetStats counts a token another process left in the host level", SharedStatsCount);
             Add(tests, "SetLogHandler gets the library's messages, without secrets; null silences", LogHandlerGetsMessages);
             Add(tests, "8 threads get tokens while the log handler changes", LogHandlerChangesUnderLoad);
             Add(tests, "16 threads on a cold cache: exactly 1 request at the authority", SixteenThreadsOneRequest);
@@ -135,6 +136,26 @@ namespace VidiFlow.Auth.Tests
             Check.True(failed.FailedRequests >= 1, "its request failed");
             failing.Dispose();
             Check.Throws<ObjectDisposedException>(() => failing.GetStats(), "stats of a disposed client");
+        }
+
+        private static void SharedStatsCount()
+        {
+            string dir = Path.Combine(Path.GetTempPath(), "vf-cs-host-level-" + Guid.NewGuid().ToString("N"));
+            try
+            {
+                var env = new Dictionary<string, string> { { "VF_CACHE_DIR", dir } };
+                Child.Result first = Child.Run("stats", env);
+                Check.Equal("requests 1 shared 0 redis 0/0/0", first.Output.Trim(), "the first process asks the authority");
+                Child.Result second = Child.Run("stats", env);
+                Check.Equal("requests 0 shared 1 redis 0/0/0", second.Output.Trim(), "the next one takes the token from the host level");
+            }
+            finally
+            {
+                if (Directory.Exists(dir))
+                {
+                    Directory.Delete(dir, true);
+                }
+            }
         }
 
         private static void LogHandlerGetsMessages()

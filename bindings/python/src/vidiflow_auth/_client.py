@@ -423,11 +423,13 @@ class Client:
         shared = _native.VfSharedStats()
         handle = self._enter()
         try:
-            status = _lib.vf_client_stats(handle, byref(out)) or _lib.vf_client_shared_stats(handle, byref(shared))
+            function, status = "vf_client_stats", _lib.vf_client_stats(handle, byref(out))
+            if not status:
+                function, status = "vf_client_shared_stats", _lib.vf_client_shared_stats(handle, byref(shared))
         finally:
             self._leave()
         if status:
-            raise error_class(status)(f"vf_client_stats failed: {status_name(status)}", status=status)
+            raise error_class(status)(f"{function} failed: {status_name(status)}", status=status)
         return Stats(
             hits=out.hits,
             misses=out.misses,
