@@ -391,11 +391,13 @@ vf_status vf_token_invalidate(const vf_client *client, const char *rejected_acce
 // when true.
 //
 // false means "ask again", not "unusable": the token is not the current one (a newer one is
-// cached, it was invalidated, it came from another client or from the request that fetched
-// it), or a refresh is due. Then vf_token_free() it and take one from vf_token_get() /
+// cached, it was invalidated, it came from a client of another identity — clients of one
+// identity share the cache — or from the request that fetched it), or a refresh is due. Then vf_token_free() it and take one from vf_token_get() /
 // vf_token_get_valid_for() (which starts the refresh); a token these gave on a hit is one
 // this function recognises afterwards. Never blocks, never fails: NULL arguments and
-// `seconds` beyond any token's life give false.
+// `seconds` beyond any token's life give false. Keep one token per thread: a true answer
+// bumps the hits counter of the thread that got the token, so threads sharing one token
+// share that counter's cache line and stop scaling with cores.
 //
 // ```c
 // if (!vf_token_is_current(client, token, 0)) {
@@ -407,7 +409,9 @@ vf_status vf_token_invalidate(const vf_client *client, const char *rejected_acce
 //
 // # Safety
 // `client` is NULL or a live client; `token` is NULL or a live token.
-bool vf_token_is_current(const vf_client *client, const vf_token *token, uint32_t seconds);
+bool vf_token_is_current(const vf_client *client,
+                         const vf_token *token,
+                         uint32_t seconds);
 
 // The granted scopes, space-separated (as requested if the authority did not say); "" when
 // none. Lives as long as `token`. NULL if `token` is NULL.
