@@ -6,7 +6,11 @@ use super::{
     out_arg,
     ownership::{free_c, to_c},
 };
-use crate::{client::Client, error::Error, error::Status};
+use crate::{
+    client::{Client, Stats},
+    error::Error,
+    error::Status,
+};
 
 use super::options::vf_options;
 
@@ -118,21 +122,16 @@ pub struct vf_shared_stats {
 /// `client` is NULL or a live client; `out` is NULL or points to a writable vf_stats.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vf_client_stats(client: *const vf_client, out: *mut vf_stats) -> Status {
-    call("vf_client_stats", std::ptr::null_mut(), || {
-        // SAFETY: per this function's contract.
-        let client = unsafe { super::arg(client, "client")? };
-        // SAFETY: per this function's contract.
-        let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid_argument("'out' is NULL"))?;
-        let stats = client.inner.stats();
-        *out = vf_stats {
+    // SAFETY: forwarded contract.
+    unsafe {
+        copy_stats("vf_client_stats", client, out, |stats| vf_stats {
             hits: stats.hits,
             misses: stats.misses,
             requests: stats.requests,
             failed_requests: stats.failed_requests,
             errors: stats.errors,
-        };
-        Ok(())
-    })
+        })
+    }
 }
 
 /// Copies the counters of the client's shared cache levels into `*out` (vf_client_stats()
@@ -143,18 +142,33 @@ pub unsafe extern "C" fn vf_client_stats(client: *const vf_client, out: *mut vf_
 /// `client` is NULL or a live client; `out` is NULL or points to a writable vf_shared_stats.
 #[unsafe(no_mangle)]
 pub unsafe extern "C" fn vf_client_shared_stats(client: *const vf_client, out: *mut vf_shared_stats) -> Status {
-    call("vf_client_shared_stats", std::ptr::null_mut(), || {
-        // SAFETY: per this function's contract.
-        let client = unsafe { super::arg(client, "client")? };
-        // SAFETY: per this function's contract.
-        let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid_argument("'out' is NULL"))?;
-        let stats = client.inner.stats();
-        *out = vf_shared_stats {
+    // SAFETY: forwarded contract.
+    unsafe {
+        copy_stats("vf_client_shared_stats", client, out, |stats| vf_shared_stats {
             shared_hits: stats.shared_hits,
             redis_hits: stats.redis_hits,
             redis_misses: stats.redis_misses,
             redis_errors: stats.redis_errors,
-        };
+        })
+    }
+}
+
+/// Puts `pick(the client's counters)` into `*out`: the body of both stats calls.
+///
+/// # Safety
+/// `client` is NULL or a live client; `out` is NULL or points to a writable `T`.
+unsafe fn copy_stats<T>(
+    function: &str,
+    client: *const vf_client,
+    out: *mut T,
+    pick: impl FnOnce(&Stats) -> T,
+) -> Status {
+    call(function, std::ptr::null_mut(), || {
+        // SAFETY: per this function's contract.
+        let client = unsafe { super::arg(client, "client")? };
+        // SAFETY: per this function's contract.
+        let out = unsafe { out.as_mut() }.ok_or_else(|| Error::invalid_argument("'out' is NULL"))?;
+        *out = pick(&client.inner.stats());
         Ok(())
     })
 }
