@@ -12,6 +12,7 @@ use std::{
 };
 
 pub mod fault;
+pub mod pki;
 pub mod proxy;
 pub mod redis_server;
 pub mod stress;
