@@ -307,19 +307,14 @@ class Client:
         :class:`InvalidArgumentError` when its tokens never live ``min_valid`` seconds.
         """
         seconds = _seconds(min_valid) if min_valid else 0
-        held = self._current(seconds)
-        if held is not None:
-            return held
+        # A hit first, keeping the GIL (it never blocks); else the blocking call, without it.
+        cached = self._current(seconds) or self._from_cache(seconds)
+        if cached is not None:
+            return cached
         handle = self._enter()
         try:
             out = c_void_p()
             err = c_void_p()
-            # A hit first, keeping the GIL (it never blocks); else the blocking call, without it.
-            status = _hot.vf_token_get_cached(handle, seconds, byref(out), byref(err))
-            if not status and out.value:
-                return self._adopt(out)
-            if status:
-                raise from_native(status, err)
             if seconds:
                 status = _lib.vf_token_get_valid_for(handle, seconds, byref(out), byref(err))
             else:
@@ -346,9 +341,11 @@ class Client:
         """The cached token if one is valid for ``min_valid`` more, else None: never sends a
         request, never waits for one (``vf_token_get_cached``)."""
         seconds = _seconds(min_valid) if min_valid else 0
-        held = self._current(seconds)
-        if held is not None:
-            return held
+        return self._current(seconds) or self._from_cache(seconds)
+
+    def _from_cache(self, seconds: int) -> Optional[Token]:
+        """``vf_token_get_cached``: the cached token if one is valid for ``seconds`` more (the
+        library's own hit, when the token handed out last is not current), else None."""
         handle = self._enter()
         try:
             out = c_void_p()
