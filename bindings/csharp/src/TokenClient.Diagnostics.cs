@@ -84,26 +84,13 @@ namespace VidiFlow.Auth
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
         public TokenClientStats GetStats()
         {
-            ThrowIfDisposed();
-            NativeMethods.VfStats stats;
+            NativeMethods.VfStats stats = default(NativeMethods.VfStats);
             NativeMethods.VfSharedStats shared = default(NativeMethods.VfSharedStats);
-            uint status;
-            try
+            CallChecked(client =>
             {
-                status = NativeMethods.vf_client_stats(handle, out stats);
-                if (status == (uint)VidiFlowStatus.Ok)
-                {
-                    status = NativeMethods.vf_client_shared_stats(handle, out shared);
-                }
-            }
-            catch (ObjectDisposedException)
-            {
-                throw Disposed();
-            }
-            if (status != (uint)VidiFlowStatus.Ok)
-            {
-                throw VidiFlowAuthException.FromNative(status, null);
-            }
+                uint status = NativeMethods.vf_client_stats(client, out stats);
+                return status != (uint)VidiFlowStatus.Ok ? status : NativeMethods.vf_client_shared_stats(client, out shared);
+            });
             return new TokenClientStats(stats, shared);
         }
 
@@ -117,11 +104,18 @@ namespace VidiFlow.Auth
         /// <exception cref="ObjectDisposedException">The client was disposed.</exception>
         public void ClearHold()
         {
+            CallChecked(NativeMethods.vf_client_clear_hold);
+        }
+
+        /// <summary>Runs <paramref name="call"/> on the native client and throws for a status that
+        /// is not Ok, or for a client disposed before or during the call.</summary>
+        private void CallChecked(Func<ClientHandle, uint> call)
+        {
             ThrowIfDisposed();
             uint status;
             try
             {
-                status = NativeMethods.vf_client_clear_hold(handle);
+                status = call(handle);
             }
             catch (ObjectDisposedException)
             {
